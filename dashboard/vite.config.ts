@@ -1,0 +1,17 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vite";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+
+/** The dashboard is built into dist/dashboard and served by the gateway; no CDN, everything ships. */
+export default defineConfig({
+  root: here,
+  base: "./",
+  build: {
+    outDir: `${here}../dist/dashboard`,
+    emptyOutDir: true,
+    target: "es2022",
+    reportCompressedSize: false,
+  },
+  server: { proxy: { "/api": "http://127.0.0.1:8080" } },
+});
