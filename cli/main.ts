@@ -1,5 +1,5 @@
-import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { exitCodeFor, UsageError } from "./errors.ts";
+import { Command, CommanderError } from "commander";
+import { exitCodeFor } from "./errors.ts";
 
 /** Each command module registers its subcommand; the action returns the exit code when it ends. */
 export type CommandModule = { register(program: Command): void };
@@ -11,26 +11,6 @@ const modules: Array<() => Promise<CommandModule>> = [
   () => import("./commands/demo.ts"),
   () => import("./commands/hash-password.ts"),
 ];
-
-/** Parses an integer flag; commander reports the InvalidArgumentError as a usage error (exit 2). */
-export function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value) || n < min || n > max)
-      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
-    return n;
-  };
-}
-
-export function numberArg(min: number, max = Number.MAX_VALUE) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`expected a number from ${min} to ${max}`);
-    }
-    return n;
-  };
-}
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command("masktally")
@@ -46,10 +26,15 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (!(err instanceof UsageError)) process.stderr.write(`masktally: ${(err as Error).message}\n`);
-    else process.stderr.write(`masktally: ${err.message}\n`);
+    process.stderr.write(`masktally: ${(err as Error).message}\n`);
     return exitCodeFor(err);
   }
 }
 
 process.exitCode = await main(process.argv);
+// A command that has returned has stopped everything it started; a handle still open after that (a socket
+// a library forgot) must not keep the process alive under systemd or in CI.
+setTimeout(() => {
+  process.stderr.write("masktally: open handles remained after shutdown; exiting\n");
+  process.exit(process.exitCode);
+}, 5000).unref();

@@ -1,0 +1,225 @@
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { ConfigError, parseRegistry, type Registry, registryLines } from "../protocol/index.ts";
+import { type Devices, loadDevices } from "./auth/devices.ts";
+import { type RunningBroker, startBroker } from "./broker.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { buildServer } from "./http/server.ts";
+import { BatchWriter, type BatchWriterOptions } from "./ingest/batch-writer.ts";
+import { DropCounter } from "./ingest/drop-counter.ts";
+import { Ingest } from "./ingest/ingest.ts";
+import { OdometerTracker } from "./ingest/odometer-tracker.ts";
+import { LineEvents } from "./lines/line-events.ts";
+import { type LineStateOptions, LineStateTracker } from "./lines/line-state.ts";
+import { LineViews } from "./lines/line-views.ts";
+import { createMetrics } from "./metrics.ts";
+import { InfluxSampleStore } from "./store/influx-sample-store.ts";
+import { startManagedInflux } from "./store/managed-influx.ts";
+import type { SampleStore } from "./store/sample-store.ts";
+import { VERSION } from "./version.ts";
+
+export interface GatewayOptions {
+  /** Registry file (YAML) or an already validated registry. */
+  registry: string | Registry;
+  /** Devices file (YAML); required unless `allowAnonymous`. */
+  devices?: string | undefined;
+  /** Default 1883; 0 = a free port. */
+  mqttPort?: number | undefined;
+  /** Default 8080; 0 = a free port. */
+  httpPort?: number | undefined;
+  /** Default 127.0.0.1. */
+  host?: string | undefined;
+  /** "managed" (default): start influxd under `dataDir`; or the URL of an existing InfluxDB 1.x. */
+  influx?: string | undefined;
+  /** Default "masktally". */
+  database?: string | undefined;
+  /** Default ./data. */
+  dataDir?: string | undefined;
+  allowAnonymous?: boolean | undefined;
+  /** When set, every /api route except /api/health needs it. */
+  adminToken?: string | undefined;
+  log: Logger;
+  /** Tests: a store to use instead of InfluxDB (`influx` is then ignored). */
+  store?: SampleStore | undefined;
+  clock?: Clock | undefined;
+  /** Default: dist/dashboard of the package. */
+  dashboardDir?: string | undefined;
+  writer?: Partial<
+    Pick<BatchWriterOptions, "flushMs" | "maxBatch" | "maxInFlight" | "retryInitialMs" | "retryMaxMs">
+  >;
+  /** On stop, how long to keep trying to store what devices sent but were not yet acknowledged. Default 10 s. */
+  flushTimeoutMs?: number | undefined;
+  lineState?: LineStateOptions;
+}
+
+export interface RunningGateway {
+  mqttPort: number;
+  httpPort: number;
+  /** Ordered: stop taking messages, flush the writer, close HTTP, stop the managed InfluxDB. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_DASHBOARD = fileURLToPath(new URL("../dist/dashboard", import.meta.url));
+
+async function readConfigFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(file, [{ path: "/", message: `cannot read: ${(err as Error).message}` }]);
+  }
+}
+
+async function loadInputs(o: GatewayOptions): Promise<{ registry: Registry; devices: Devices | null }> {
+  const registry =
+    typeof o.registry === "string" ? parseRegistry(await readConfigFile(o.registry), o.registry) : o.registry;
+  if (o.devices !== undefined) {
+    await readConfigFile(o.devices);
+    return { registry, devices: await loadDevices(o.devices, registry) };
+  }
+  if (!o.allowAnonymous) {
+    throw new ConfigError("gateway settings", [
+      { path: "/devices", message: "required unless anonymous clients are allowed (--allow-anonymous)" },
+    ]);
+  }
+  return { registry, devices: null };
+}
+
+/** The store and, for "managed", the influxd this gateway owns. */
+async function openStore(o: GatewayOptions, log: Logger) {
+  if (o.store !== undefined) return { store: o.store, stopInflux: async () => {} };
+  const influx = o.influx ?? "managed";
+  const managed =
+    influx === "managed" ? await startManagedInflux({ dataDir: o.dataDir ?? "./data", log }) : null;
+  try {
+    const store = new InfluxSampleStore({ url: managed?.url ?? influx, database: o.database ?? "masktally" });
+    await store.init();
+    return { store: store as SampleStore, stopInflux: async () => managed?.stop() };
+  } catch (err) {
+    await managed?.stop();
+    throw err;
+  }
+}
+
+interface Parts {
+  store?: SampleStore;
+  broker?: RunningBroker;
+  writer?: BatchWriter;
+  app?: FastifyInstance;
+  events?: LineEvents;
+  stopInflux?: () => Promise<void>;
+}
+
+/** Ordered shutdown (STYLE.md): stop taking messages, flush the writer, close HTTP, stop the managed InfluxDB. */
+async function stopParts(p: Parts, log: Logger, flushTimeoutMs = 10_000): Promise<void> {
+  const steps: Array<[string, (() => Promise<void>) | undefined]> = [
+    ["close mqtt", p.broker?.close],
+    ["flush writer", p.writer && (() => p.writer!.close(flushTimeoutMs))],
+    [
+      "close http",
+      p.app &&
+        (async () => {
+          p.events?.stop();
+          await p.app!.close();
+        }),
+    ],
+    ["stop influxd", p.stopInflux],
+  ];
+  for (const [step, run] of steps) {
+    if (run === undefined) continue;
+    try {
+      await run();
+    } catch (err) {
+      log.error({ err, step }, "stop step failed");
+    }
+  }
+}
+
+function wireIngest(
+  o: GatewayOptions,
+  registry: Registry,
+  devices: Devices | null,
+  tracker: OdometerTracker,
+  parts: Parts,
+) {
+  const clock = o.clock ?? systemClock;
+  const metrics = createMetrics(() => parts.broker?.clients() ?? 0);
+  const lineDefs = registryLines(registry).map(({ plant, line }) => ({
+    plant: plant.id,
+    line: line.id,
+    ratedPerMin: line.ratedPerMin,
+  }));
+  const lineState = new LineStateTracker(lineDefs, clock, o.lineState);
+  const writer = new BatchWriter({
+    sink: parts.store!,
+    log: o.log.child({ module: "writer" }),
+    ...o.writer,
+    onWritten: (size, ms) => {
+      metrics.batchLatency.observe(ms / 1000);
+      metrics.pointsWritten.inc(size);
+    },
+  });
+  const drops = new DropCounter(o.log.child({ module: "ingest" }), clock, 10_000, (reason) =>
+    metrics.drops.inc({ reason }),
+  );
+  const ingest = new Ingest({
+    ...{ registry, devices, tracker, writer, lineState, drops, clock, log: o.log },
+    onMessage: (kind) => metrics.messagesIn.inc({ kind }),
+  });
+  return { metrics, lineState, writer, ingest, clock };
+}
+
+/** The composition root: loads config, picks the adapters, wires ingest, broker and HTTP, and starts them. */
+export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
+  const log = o.log.child({ module: "gateway" });
+  const { registry, devices } = await loadInputs(o);
+  const { store, stopInflux } = await openStore(o, o.log.child({ module: "influxd" }));
+  const parts: Parts & { store: SampleStore } = { store, stopInflux };
+  try {
+    const tracker = new OdometerTracker();
+    const marks = await store.lastMarks();
+    tracker.restore(marks);
+    log.info({ series: marks.length }, "odometer marks restored");
+    const { metrics, lineState, writer, ingest, clock } = wireIngest(o, registry, devices, tracker, parts);
+    parts.writer = writer;
+    const host = o.host ?? "127.0.0.1";
+    parts.broker = await startBroker({
+      host,
+      port: o.mqttPort ?? 1883,
+      allowAnonymous: o.allowAnonymous ?? false,
+      devices,
+      onPublish: (identity, clientId, topic, payload) => ingest.handle(identity, clientId, topic, payload),
+      log: o.log,
+    });
+    const broker = parts.broker;
+    const views = new LineViews(registry, lineState, store, clock);
+    parts.events = new LineEvents(views, o.log.child({ module: "events" }));
+    parts.app = await buildServer({
+      log: o.log,
+      store,
+      views,
+      events: parts.events,
+      clients: () => broker.clients(),
+      spooled: () => 0,
+      version: VERSION,
+      adminToken: o.adminToken,
+      dashboardDir: o.dashboardDir ?? DEFAULT_DASHBOARD,
+      metrics: metrics.registry,
+    });
+    await parts.app.listen({ host, port: o.httpPort ?? 8080 });
+    const address = parts.app.server.address();
+    let stopping: Promise<void> | undefined;
+    return {
+      mqttPort: broker.port,
+      httpPort: typeof address === "object" && address !== null ? address.port : 0,
+      stop: () => {
+        stopping ??= stopParts(parts, log, o.flushTimeoutMs).then(() => log.info("gateway stopped"));
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await stopParts(parts, log);
+    throw err;
+  }
+}

@@ -1,0 +1,140 @@
+import type { Logger } from "pino";
+import {
+  decodeSample,
+  decodeStatus,
+  lineKey,
+  parseTopic,
+  type Registry,
+  registryLines,
+  type Sample,
+} from "../../protocol/index.ts";
+import { type Identity, mayClaim, mayPublishFor } from "../auth/acl.ts";
+import type { Devices } from "../auth/devices.ts";
+import type { Clock } from "../clock.ts";
+import type { LineStateTracker } from "../lines/line-state.ts";
+import type { BatchWriter } from "./batch-writer.ts";
+import type { DropCounter, DropReason } from "./drop-counter.ts";
+import type { OdometerTracker } from "./odometer-tracker.ts";
+
+/** DESIGN.md: a sample whose ts is more than 5 minutes ahead of the gateway's clock is dropped. */
+export const MAX_FUTURE_MS = 5 * 60_000;
+
+/**
+ * What the broker must do with one publish:
+ * - `accept`: let it through (telemetry: its point is already stored; status: line state updated);
+ * - `drop`: acknowledge it to the device but deliver it nowhere (counted by reason);
+ * - `deny`: a real ACL violation — refuse it and close the connection.
+ */
+export type Verdict =
+  | { kind: "accept" }
+  | { kind: "drop"; reason: DropReason }
+  | { kind: "deny"; message: string };
+
+export interface IngestDeps {
+  registry: Registry;
+  devices: Devices | null;
+  tracker: OdometerTracker;
+  writer: BatchWriter;
+  lineState: LineStateTracker;
+  drops: DropCounter;
+  clock: Clock;
+  log: Logger;
+  /** Called for every publish from a device, for metrics. */
+  onMessage?: (kind: "telemetry" | "status") => void;
+}
+
+interface Context {
+  identity: Identity;
+  clientId: string;
+  plant: string;
+  line: string;
+}
+
+/**
+ * The pipeline for one publish from a device: topic → line → payload → clock → device → odometer tracker →
+ * batch writer. Resolves only when the broker may acknowledge: for a counted sample, once its point is stored.
+ * Never throws for bad input: every rejection is a verdict.
+ */
+export class Ingest {
+  readonly #lines: Set<string>;
+  readonly #log: Logger;
+
+  constructor(private readonly d: IngestDeps) {
+    this.#lines = new Set(registryLines(d.registry).map(({ plant, line }) => lineKey(plant.id, line.id)));
+    this.#log = d.log.child({ module: "ingest" });
+  }
+
+  async handle(identity: Identity, clientId: string, topic: string, payload: Uint8Array): Promise<Verdict> {
+    const parsed = parseTopic(topic);
+    if (parsed === null || (parsed.kind !== "telemetry" && parsed.kind !== "status")) {
+      return { kind: "deny", message: `publishing to "${topic}" is not allowed` };
+    }
+    this.d.onMessage?.(parsed.kind);
+    const ctx: Context = { identity, clientId, plant: parsed.plant, line: parsed.line };
+    if (!this.#lines.has(lineKey(ctx.plant, ctx.line))) return this.#drop(ctx, "unknown-line", {});
+    if (!mayPublishFor(identity, ctx.plant, ctx.line)) return this.#drop(ctx, "not-allowed", {});
+    this.d.lineState.messageSeen(ctx.plant, ctx.line);
+    return parsed.kind === "telemetry" ? this.#telemetry(ctx, payload) : this.#status(ctx, payload);
+  }
+
+  async #telemetry(ctx: Context, payload: Uint8Array): Promise<Verdict> {
+    const decoded = decodeSample(payload);
+    if (!decoded.ok) return this.#drop(ctx, decoded.reason, { problem: decoded.message });
+    const sample = decoded.value;
+    const rejected = this.#checkSample(ctx, sample);
+    if (rejected !== null) return rejected;
+    const result = this.d.tracker.accept(ctx.plant, ctx.line, sample);
+    if (!result.ok) {
+      return this.#drop(ctx, result.reason, { device: sample.device, epoch: sample.epoch, seq: sample.seq });
+    }
+    if (result.resets.length > 0) {
+      this.#log.warn(
+        {
+          plant: ctx.plant,
+          line: ctx.line,
+          device: sample.device,
+          epoch: sample.epoch,
+          seq: sample.seq,
+          channels: result.resets,
+        },
+        "odometer went down within an epoch: counted as a reset",
+      );
+    }
+    const { point } = result;
+    this.d.lineState.sampleAccepted(ctx.plant, ctx.line, point.ts, point.good);
+    await this.d.writer.enqueue(point);
+    return { kind: "accept" };
+  }
+
+  #checkSample(ctx: Context, sample: Sample): Promise<Verdict> | null {
+    const now = this.d.clock.now();
+    if (sample.ts > now + MAX_FUTURE_MS) {
+      return this.#drop(ctx, "future-ts", { device: sample.device, seq: sample.seq, ts: sample.ts, now });
+    }
+    if (!mayClaim(ctx.identity, this.d.devices, sample.device, ctx.plant, ctx.line)) {
+      return this.#drop(ctx, "not-allowed", { device: sample.device });
+    }
+    return null;
+  }
+
+  async #status(ctx: Context, payload: Uint8Array): Promise<Verdict> {
+    const decoded = decodeStatus(payload);
+    if (!decoded.ok) return this.#drop(ctx, decoded.reason, { problem: decoded.message });
+    const status = decoded.value;
+    if (!mayClaim(ctx.identity, this.d.devices, status.device, ctx.plant, ctx.line)) {
+      return this.#drop(ctx, "not-allowed", { device: status.device });
+    }
+    this.d.lineState.statusReceived(ctx.plant, ctx.line, status.state);
+    return { kind: "accept" };
+  }
+
+  /**
+   * Counts and logs the drop, then waits until every point accepted before it is stored: the device's
+   * PUBACK for a duplicate must not overtake the PUBACK of the original, still on its way to the store.
+   */
+  async #drop(ctx: Context, reason: DropReason, details: Record<string, unknown>): Promise<Verdict> {
+    this.d.drops.drop(reason, { client: ctx.clientId, plant: ctx.plant, line: ctx.line, ...details });
+    await this.d.writer.barrier();
+    return { kind: "drop", reason };
+  }
+}
