@@ -153,7 +153,10 @@ async function startOnce(
   const [httpPort, rpcPort] = [await freePort(host), await freePort(host)];
   const confFile = join(dir, "influxdb.conf");
   await writeFile(confFile, configText(dir, host, httpPort, rpcPort));
-  const child = spawn(influxd, ["-config", confFile], { stdio: ["ignore", "ignore", "pipe"] });
+  // Its own process group: a Ctrl-C in the terminal (or `timeout`, or systemd's KillMode=control-group)
+  // signals the whole foreground group, and influxd must outlive the gateway's flush. We stop it ourselves;
+  // the pid file catches it if the gateway dies without doing so.
+  const child = spawn(influxd, ["-config", confFile], { stdio: ["ignore", "ignore", "pipe"], detached: true });
   let errTail = "";
   child.stderr?.on("data", (d: Buffer) => {
     errTail = (errTail + d.toString()).slice(-2000);
