@@ -10,6 +10,7 @@ const modules: Array<() => Promise<CommandModule>> = [
   () => import("./commands/firmware.ts"),
   () => import("./commands/demo.ts"),
   () => import("./commands/hash-password.ts"),
+  () => import("./commands/bench.ts"),
 ];
 
 async function main(argv: string[]): Promise<number> {

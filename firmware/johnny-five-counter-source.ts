@@ -1,8 +1,10 @@
+import type { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
 import five, { type Board } from "johnny-five";
 import type { Logger } from "pino";
-import type { Channel, CounterListener, CounterSource } from "./counter-source.ts";
+import type { Channel, CounterListener, CounterSource, SourceHealth } from "./counter-source.ts";
 import { FirmwareError } from "./errors.ts";
+import type { IoHandle } from "./io-plugins.ts";
 
 export interface PulseInput {
   pin: number | string;
@@ -14,9 +16,15 @@ export interface SensorInput {
   name: string;
   /** Analog channel (0 = A0) or "A0". */
   pin: number | string;
-  /** reading = raw × scale + offset (default 1 and 0: the raw ADC value). */
+  /** Linear calibration: reading = raw × scale + offset (default 1 and 0: the raw ADC value). */
   scale?: number;
   offset?: number;
+  /**
+   * Plausible range of the calibrated reading. A reading outside it is a sensor fault (broken wire, shorted
+   * thermocouple), not a process value: it is not reported, and the fault is logged once per excursion.
+   */
+  min?: number;
+  max?: number;
 }
 
 export interface JohnnyFiveInputs {
@@ -28,11 +36,17 @@ export interface JohnnyFiveInputs {
 }
 
 export interface JohnnyFiveCounterSourceOptions {
-  /** The IO plugin instance (Firmata, raspi-io, SimIO): the only thing that differs between a Pi and a test. */
-  io: object;
+  /** A fixed IO plugin instance (SimIO in tests): the only thing that differs between a Pi and a test. */
+  io?: object;
+  /** Or: opens the IO plugin (Firmata on a serial port); called again to reconnect after a fault. */
+  openIo?: () => Promise<IoHandle>;
+  /** What the hardware is called in health reports, e.g. the serial port. */
+  label?: string;
   inputs: JohnnyFiveInputs;
   /** ms to wait for the board's "ready" (default 15 s). */
   readyTimeoutMs?: number;
+  /** Reconnect backoff after a fault: doubles from minMs to maxMs (default 1 s to 30 s). */
+  retry?: { minMs: number; maxMs: number };
   /** Monotonic ms for debouncing (default performance.now). */
   monotonic?: () => number;
   log: Logger;
@@ -41,18 +55,60 @@ export interface JohnnyFiveCounterSourceOptions {
 /**
  * Counts pulses through johnny-five with `board.digitalRead(pin, cb)`, one count per rising edge.
  * five.Button (fixed ~7 ms debounce) and five.Pin (polled every 20 ms) miss short pulses (STACK.md).
+ *
+ * When the IO plugin reports that its transport closed or failed (USB cable pulled, board reset), the
+ * source reports the fault, releases the port, and reopens it with capped backoff; counting resumes on
+ * the new connection. Pulses made while the board is gone are not seen by anyone and cannot be counted.
  */
 export class JohnnyFiveCounterSource implements CounterSource {
   private stopped = false;
+  private listener: CounterListener | null = null;
+  private current: IoHandle | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private backoffMs: number;
 
-  constructor(private readonly opts: JohnnyFiveCounterSourceOptions) {}
+  constructor(private readonly opts: JohnnyFiveCounterSourceOptions) {
+    if (!opts.io && !opts.openIo) throw new RangeError("JohnnyFiveCounterSource needs io or openIo");
+    this.backoffMs = opts.retry?.minMs ?? 1000;
+  }
 
   get hasRunSignal(): boolean {
     return this.opts.inputs.run !== undefined;
   }
 
   async start(listener: CounterListener): Promise<void> {
-    const board = await this.connect();
+    this.listener = listener;
+    await this.attempt();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const handle = this.current;
+    this.current = null;
+    await handle?.close();
+  }
+
+  /** One connection attempt; on failure, reports it and schedules the next. Never throws. */
+  private async attempt(): Promise<void> {
+    let handle: IoHandle | null = null;
+    try {
+      handle = this.opts.openIo ? await this.opts.openIo() : { io: this.opts.io!, close: async () => {} };
+      const board = await this.connect(handle);
+      if (this.stopped) return void (await handle.close());
+      this.watchAll(board);
+      this.current = handle;
+      this.watchTransport(handle);
+      this.backoffMs = this.opts.retry?.minMs ?? 1000;
+      this.report({ ok: true });
+    } catch (err) {
+      await handle?.close().catch(() => {});
+      this.fail(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private watchAll(board: Board): void {
+    const listener = this.listener!;
     const { good, reject, run, sensors = [] } = this.opts.inputs;
     this.watchPulses(board, "good", good, listener);
     if (reject) this.watchPulses(board, "reject", reject, listener);
@@ -60,20 +116,52 @@ export class JohnnyFiveCounterSource implements CounterSource {
     for (const sensor of sensors) this.watchSensor(board, sensor, listener);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
+  /** Firmata emits "close"/"disconnect" when its serial port goes away and "error" when it fails. */
+  private watchTransport(handle: IoHandle): void {
+    const io = handle.io as Partial<EventEmitter>;
+    if (typeof io.on !== "function") return;
+    const lost = (why: string) => {
+      if (this.current !== handle) return;
+      this.current = null;
+      void handle.close().catch(() => {});
+      this.fail(why);
+    };
+    io.on("close", () => lost(`${this.label} closed`));
+    io.on("disconnect", () => lost(`${this.label} disconnected`));
+    io.on("error", (err: unknown) => lost(`${this.label} failed: ${(err as Error)?.message ?? String(err)}`));
   }
 
-  private connect(): Promise<Board> {
+  private get label(): string {
+    return this.opts.label ?? "board";
+  }
+
+  private fail(error: string): void {
+    if (this.stopped || this.retryTimer) return;
+    this.report({ ok: false, error });
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.opts.retry?.maxMs ?? 30_000);
+    this.opts.log.warn({ error, retryInMs: delay }, "board unavailable");
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.stopped) void this.attempt();
+    }, delay);
+  }
+
+  private report(health: SourceHealth): void {
+    this.deliver(() => this.listener?.health?.(health));
+  }
+
+  private connect(handle: IoHandle): Promise<Board> {
     const timeoutMs = this.opts.readyTimeoutMs ?? 15_000;
     // sigint:false — johnny-five would otherwise install a SIGINT handler that exits the process mid-flush.
     const board = new five.Board({
-      io: this.opts.io,
+      io: handle.io,
       repl: false,
       debug: false,
       sigint: false,
       timeout: timeoutMs,
     });
+    handle.attached?.();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error(`no "ready" within ${timeoutMs} ms`)), timeoutMs);
       const fail = (err: unknown) => {
@@ -88,7 +176,7 @@ export class JohnnyFiveCounterSource implements CounterSource {
       board.once("ready", () => {
         clearTimeout(timer);
         board.off("error", fail);
-        board.on("error", (e: unknown) => this.opts.log.error({ err: e }, "board error"));
+        board.on("error", (e: unknown) => this.opts.log.warn({ err: e }, "board error"));
         resolve(board);
       });
     });
@@ -123,10 +211,24 @@ export class JohnnyFiveCounterSource implements CounterSource {
   }
 
   private watchSensor(board: Board, sensor: SensorInput, listener: CounterListener): void {
-    board.analogRead(sensor.pin, (raw) => {
+    let faulty = false;
+    // Firmata's analogRead takes the analog channel (0 for A0), not the pin name.
+    const channel =
+      typeof sensor.pin === "string" && /^A\d+$/i.test(sensor.pin) ? Number(sensor.pin.slice(1)) : sensor.pin;
+    board.analogRead(channel, (raw) => {
       if (this.stopped) return;
-      const value = raw * (sensor.scale ?? 1) + (sensor.offset ?? 0);
-      this.deliver(() => listener.sensor(sensor.name, value));
+      const value = calibrate(sensor, raw);
+      const inRange = value >= (sensor.min ?? -Infinity) && value <= (sensor.max ?? Infinity);
+      if (inRange !== !faulty) {
+        faulty = !inRange;
+        if (faulty)
+          this.opts.log.warn(
+            { sensor: sensor.name, raw, value },
+            "sensor reading outside its limits; not reported",
+          );
+        else this.opts.log.info({ sensor: sensor.name, value }, "sensor reading back within its limits");
+      }
+      if (inRange) this.deliver(() => listener.sensor(sensor.name, value));
     });
   }
 
@@ -138,4 +240,9 @@ export class JohnnyFiveCounterSource implements CounterSource {
       this.opts.log.error({ err }, "counter listener failed");
     }
   }
+}
+
+/** The calibrated reading of an analog input: raw × scale + offset. */
+export function calibrate(sensor: Pick<SensorInput, "scale" | "offset">, raw: number): number {
+  return raw * (sensor.scale ?? 1) + (sensor.offset ?? 0);
 }

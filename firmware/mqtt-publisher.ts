@@ -8,6 +8,15 @@ export interface RetainedMessage {
   payload: string;
 }
 
+/** TLS material for mqtts:// (PEM contents, already read from the files the config names). */
+export interface MqttTls {
+  /** CA certificate(s) the broker's certificate must chain to (a private plant CA). */
+  ca?: string;
+  /** Client certificate and key, for brokers that authenticate devices by certificate. */
+  cert?: string;
+  key?: string;
+}
+
 export interface MqttPublisherOptions {
   /** mqtt:// or mqtts:// URL of the broker. */
   url: string;
@@ -15,6 +24,7 @@ export interface MqttPublisherOptions {
   clientId: string;
   username?: string;
   password?: string;
+  tls?: MqttTls;
   /** Last will, published retained by the broker when the connection dies without a DISCONNECT. */
   will?: RetainedMessage;
   /** Messages (retained statuses) to publish after every CONNACK. */
@@ -67,6 +77,9 @@ export class MqttPublisher extends EventEmitter {
       ...(this.opts.username !== undefined ? { username: this.opts.username } : {}),
       ...(this.opts.password !== undefined ? { password: this.opts.password } : {}),
       ...(this.opts.will ? { will: { ...this.opts.will, qos: 1, retain: true } } : {}),
+      ...(this.opts.tls?.ca !== undefined ? { ca: this.opts.tls.ca, rejectUnauthorized: true } : {}),
+      ...(this.opts.tls?.cert !== undefined ? { cert: this.opts.tls.cert } : {}),
+      ...(this.opts.tls?.key !== undefined ? { key: this.opts.tls.key } : {}),
     };
     const client = connect(this.opts.url, options);
     this.client = client;
@@ -78,6 +91,17 @@ export class MqttPublisher extends EventEmitter {
   /** Starts draining new entries (call after an append). */
   kick(): void {
     void this.pump();
+  }
+
+  /** Publishes retained messages (statuses) now if connected; they are sent again after every CONNACK anyway. */
+  publishRetained(messages: RetainedMessage[]): void {
+    const client = this.client;
+    if (!client?.connected || this.stopping) return;
+    for (const m of messages) {
+      client.publishAsync(m.topic, m.payload, { qos: 1, retain: true }).catch((err: Error) => {
+        this.log.warn({ topic: m.topic, err: err.message }, "status publish failed");
+      });
+    }
   }
 
   /** Resolves true when the outbox is empty, false when `timeoutMs` passes first. */
@@ -116,11 +140,7 @@ export class MqttPublisher extends EventEmitter {
   private connected_(): void {
     this.backoffMs = this.opts.backoff?.minMs ?? 500;
     this.log.info({ url: this.opts.url, clientId: this.opts.clientId }, "mqtt connected");
-    for (const m of this.opts.onConnect?.() ?? []) {
-      this.client?.publishAsync(m.topic, m.payload, { qos: 1, retain: true }).catch((err: Error) => {
-        this.log.warn({ topic: m.topic, err: err.message }, "status publish failed");
-      });
-    }
+    this.publishRetained(this.opts.onConnect?.() ?? []);
     this.emit("connected");
     this.kick();
   }

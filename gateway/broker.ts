@@ -1,9 +1,15 @@
-import { type AddressInfo, createServer, type Server } from "node:net";
+import { mkdir } from "node:fs/promises";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import { Aedes, type AedesOptions, type AuthenticateError, type Client, type PublishPacket } from "aedes";
+import levelPersistence, { type LevelPersistence } from "aedes-persistence-level";
+import { Level } from "level";
 import type { Logger } from "pino";
 import { type Identity, maySubscribe } from "./auth/acl.ts";
 import type { Devices } from "./auth/devices.ts";
+import { PacketSizeGuard } from "./auth/packet-limits.ts";
 import { verifyPassword } from "./auth/password.ts";
+import { classifyClientError, type RejectReason } from "./auth/rejections.ts";
 import type { Verdict } from "./ingest/ingest.ts";
 
 /**
@@ -15,10 +21,46 @@ import type { Verdict } from "./ingest/ingest.ts";
  */
 export const DROP_TOPIC = "$masktally/dropped";
 
+/** Per-connection limits (DESIGN.md, security). Defaults suit devices sending 1–4 KiB samples. */
+export interface BrokerLimits {
+  /** Largest MQTT packet accepted (fixed header included); a larger one closes the connection. Default 64 KiB. */
+  maxPacketBytes: number;
+  /** Most topic levels in a PUBLISH or filter (aedes `maxTopicLevels`). Default 16; v1 topics have 5–6. */
+  maxTopicLevels: number;
+  /** QoS 2 publishes awaiting PUBREL per client (aedes `maxInflightInbound`). Default 100. */
+  maxInflightInbound: number;
+  /** Open MQTT connections per listener (net.Server `maxConnections`). Default 10,000. */
+  maxConnections: number;
+  /** A socket that sends no CONNECT within this is closed (aedes `connectTimeout`). Default 10 s. */
+  connectTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: BrokerLimits = {
+  maxPacketBytes: 64 * 1024,
+  maxTopicLevels: 16,
+  maxInflightInbound: 100,
+  maxConnections: 10_000,
+  connectTimeoutMs: 10_000,
+};
+
+export interface BrokerTls {
+  cert: Buffer | string;
+  key: Buffer | string;
+  /** 0 = an ephemeral port; 8883 is MQTT over TLS's registered port. */
+  port: number;
+}
+
 export interface BrokerOptions {
   host: string;
   /** 0 = an ephemeral port. */
   port: number;
+  /** Also listen with TLS (MQTT over TLS, 8883). */
+  tls?: BrokerTls | undefined;
+  /** Folder for broker state on disk (sessions, queued QoS 1/2 messages, retained, wills); memory when unset. */
+  persistenceDir?: string | undefined;
+  limits?: Partial<BrokerLimits> | undefined;
+  /** Called for every refused connection and protocol/limit violation, for metrics. */
+  onRejected?: (reason: RejectReason) => void;
   /** Demo/tests: clients without credentials may publish any registry line. */
   allowAnonymous: boolean;
   devices: Devices | null;
@@ -29,6 +71,8 @@ export interface BrokerOptions {
 
 export interface RunningBroker {
   port: number;
+  /** The TLS listener's port, or null without TLS. */
+  tlsPort: number | null;
   clients(): number;
   /** Delivers a message from the gateway itself (commands, alerts), bypassing authorizePublish. */
   publish(packet: Pick<PublishPacket, "topic" | "payload" | "qos" | "retain">): Promise<void>;
@@ -55,26 +99,35 @@ async function identify(o: BrokerOptions, username: string | undefined, password
   );
 }
 
+function refusalReason(err: AuthenticateError): RejectReason {
+  if (err.returnCode === 2) return "empty-client-id";
+  return err.returnCode === 5 ? "anonymous" : "bad-credentials";
+}
+
 function handlers(o: BrokerOptions, identities: WeakMap<Client, Identity>, log: Logger): AedesOptions {
   const noSession = new WeakSet<Client>();
+  const limits = { ...DEFAULT_LIMITS, ...o.limits };
   return {
+    connectTimeout: limits.connectTimeoutMs,
+    maxTopicLevels: limits.maxTopicLevels,
+    maxInflightInbound: limits.maxInflightInbound,
     // [MQTT-3.1.3-8]: an empty client id with CleanSession=0 must be refused with return code 2; aedes accepts it.
     preConnect(client, packet, cb) {
       if (packet.clientId === "" && packet.clean === false) noSession.add(client);
       cb(null, true);
     },
     authenticate(client, username, password, cb) {
-      if (noSession.has(client)) return cb(authError(2, "empty client id requires a clean session"), false);
-      identify(o, username, password).then(
-        (identity) => {
-          identities.set(client, identity);
-          cb(null, true);
-        },
-        (err: AuthenticateError) => {
-          log.warn({ client: client.id, username, returnCode: err.returnCode }, "connection refused");
-          cb(err, false);
-        },
-      );
+      const refuse = (err: AuthenticateError) => {
+        // Never the password: only who tried and why (STYLE.md, pino redaction of secrets).
+        log.warn({ client: client.id, username, returnCode: err.returnCode }, "connection refused");
+        o.onRejected?.(refusalReason(err));
+        cb(err, false);
+      };
+      if (noSession.has(client)) return refuse(authError(2, "empty client id requires a clean session"));
+      identify(o, username, password).then((identity) => {
+        identities.set(client, identity);
+        cb(null, true);
+      }, refuse);
     },
     authorizePublish(client, packet, cb) {
       const identity = client === null ? undefined : identities.get(client);
@@ -100,26 +153,85 @@ function handlers(o: BrokerOptions, identities: WeakMap<Client, Identity>, log: 
   };
 }
 
-/** Starts aedes on TCP with the gateway's authentication and ACL. Only the composition root calls this. */
+async function openPersistence(dir: string | undefined): Promise<LevelPersistence | undefined> {
+  if (dir === undefined) return undefined;
+  await mkdir(dir, { recursive: true });
+  return levelPersistence(new Level<string, Buffer>(dir, { valueEncoding: "buffer" }));
+}
+
+/**
+ * Feeds every chunk through a PacketSizeGuard before aedes' parser sees it. aedes 1.2 reads the socket in
+ * Client (`conn.read()` → `client._parser.parse`) and offers no hook or option for this, so the parser's
+ * `parse` is wrapped right after `handle()` created it, before the first 'readable' event can fire.
+ */
+function guardPacketSize(
+  client: unknown,
+  conn: Socket,
+  maxBytes: number,
+  onTooLarge: (size: number) => void,
+) {
+  const parser = (client as { _parser?: { parse(buf: Buffer): unknown } })._parser;
+  if (parser === undefined) throw new Error("aedes internals changed: no client._parser to guard");
+  const guard = new PacketSizeGuard(maxBytes);
+  const parse = parser.parse.bind(parser);
+  parser.parse = (buf: Buffer) => {
+    const over = guard.check(buf);
+    if (over === null) return parse(buf);
+    onTooLarge(over);
+    conn.destroy();
+    return 0;
+  };
+}
+
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+function watchErrors(broker: Aedes, o: BrokerOptions, log: Logger): void {
+  const report = (client: Client, err: Error, msg: string) => {
+    const reason = classifyClientError(err.message);
+    if (reason !== null) o.onRejected?.(reason);
+    log.info({ client: client?.id, err: err.message, reason }, msg);
+  };
+  broker.on("clientError", (client, err) => report(client, err, "client error"));
+  broker.on("connectionError", (client, err) => report(client, err, "connection error"));
+}
+
+/** Starts aedes on TCP (and TLS when configured) with the gateway's authentication, ACL and limits. */
 export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
   const log = o.log.child({ module: "broker" });
   const identities = new WeakMap<Client, Identity>();
-  const broker = await Aedes.createBroker(handlers(o, identities, log));
-  broker.on("clientError", (client, err) =>
-    log.info({ client: client.id, err: err.message }, "client error"),
-  );
-  broker.on("connectionError", (client, err) =>
-    log.info({ client: client.id, err: err.message }, "connection error"),
-  );
-  const server: Server = createServer(broker.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port, o.host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  log.info({ host: o.host, port }, "mqtt listening");
+  const limits = { ...DEFAULT_LIMITS, ...o.limits };
+  const persistence = await openPersistence(o.persistenceDir);
+  const broker = await Aedes.createBroker({ ...handlers(o, identities, log), persistence });
+  watchErrors(broker, o, log);
+  const accept = (conn: Socket) => {
+    const client = broker.handle(conn);
+    guardPacketSize(client, conn, limits.maxPacketBytes, (size) => {
+      o.onRejected?.("packet-too-large");
+      log.info({ remote: conn.remoteAddress, size, max: limits.maxPacketBytes }, "packet too large");
+    });
+  };
+  const servers: Server[] = [createServer(accept)];
+  if (o.tls) {
+    const tlsServer = createTlsServer({ cert: o.tls.cert, key: o.tls.key }, accept);
+    tlsServer.on("tlsClientError", (err) => {
+      o.onRejected?.("malformed-packet");
+      log.info({ err: err.message }, "tls handshake failed");
+    });
+    servers.push(tlsServer);
+  }
+  for (const server of servers) server.maxConnections = limits.maxConnections;
+  const port = await listen(servers[0]!, o.port, o.host);
+  const tlsPort = o.tls ? await listen(servers[1]!, o.tls.port, o.host) : null;
+  log.info({ host: o.host, port, tlsPort, persistent: persistence !== undefined }, "mqtt listening");
   return {
     port,
+    tlsPort,
     clients: () => broker.connectedClients,
     publish: (packet) =>
       new Promise((resolve, reject) =>
@@ -128,9 +240,11 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
         ),
       ),
     close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
       await new Promise<void>((resolve) => broker.close(() => resolve()));
-      await closed;
+      await Promise.all(closed);
+      // broker.close() leaves the Level DB open; reopening it in this process would fail (STACK.md).
+      await persistence?.destroy();
     },
   };
 }

@@ -17,12 +17,32 @@ export const GatewayConfigSchema = Type.Object(
     dataDir: Type.Optional(Type.String({ minLength: 1 })),
     allowAnonymous: Type.Optional(Type.Boolean()),
     adminToken: Type.Optional(Type.String({ minLength: 8 })),
+    /** MQTT over TLS: PEM certificate and key files; port default 8883. */
     tls: Type.Optional(
       Type.Object(
-        { cert: Type.String(), key: Type.String(), port: Type.Optional(Port) },
+        {
+          cert: Type.String({ minLength: 1 }),
+          key: Type.String({ minLength: 1 }),
+          port: Type.Optional(Port),
+        },
         { additionalProperties: false },
       ),
     ),
+    /** Broker limits (gateway/broker.ts BrokerLimits). */
+    limits: Type.Optional(
+      Type.Object(
+        {
+          maxPacketBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 268_435_455 })),
+          maxTopicLevels: Type.Optional(Type.Integer({ minimum: 6, maximum: 100 })),
+          maxInflightInbound: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_535 })),
+          maxConnections: Type.Optional(Type.Integer({ minimum: 1 })),
+          connectTimeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** A direct InfluxDB write slower than this goes to the disk spool instead (ms). */
+    storeWriteTimeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
     users: Type.Optional(
       Type.Array(
         Type.Object(
@@ -37,11 +57,33 @@ export const GatewayConfigSchema = Type.Object(
         ),
       ),
     ),
+    /** InfluxDB database name (default masktally); gateways sharing one InfluxDB need different ones. */
+    database: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" })),
+    /** Federation (issue 8, ADR 0009): forward per-minute roll-ups to a bureau gateway. */
+    upstream: Type.Optional(
+      Type.Object(
+        {
+          broker: Type.String({ pattern: "^mqtts?://" }),
+          username: Type.String({ pattern: "^[a-z0-9][a-z0-9-]{0,31}$" }),
+          passwordFile: Type.Optional(Type.String({ minLength: 1 })),
+          plants: Type.Optional(Type.Array(Type.String({ pattern: "^[a-z0-9][a-z0-9-]{0,31}$" }), { minItems: 1 })),
+          intervalMs: Type.Optional(Type.Integer({ minimum: 200, maximum: 600_000 })),
+          resyncHours: Type.Optional(Type.Number({ minimum: 0, maximum: 24 * 31 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** The bureau board (capacity, daily report) readable without signing in. */
+    publicBoard: Type.Optional(Type.Boolean()),
     alerts: Type.Optional(
       Type.Object(
         {
           stopDelaySeconds: Type.Optional(Type.Integer({ minimum: 1 })),
           escalateAfterMinutes: Type.Optional(Type.Integer({ minimum: 1 })),
+          /** While nobody acknowledges, a reminder this often (default 5). */
+          remindEveryMinutes: Type.Optional(Type.Integer({ minimum: 1 })),
+          /** The dashboard's address as technicians reach it: messages link to `/#/alerts/{id}`. */
+          publicUrl: Type.Optional(Type.String({ pattern: "^https?://" })),
           webhooks: Type.Optional(
             Type.Array(
               Type.Object(
@@ -76,6 +118,12 @@ export function validateGatewayConfig(doc: unknown, file = "gateway config"): Ga
   for (const key of ["registry", "devices", "dataDir"] as const) {
     const value = cfg[key];
     if (value !== undefined) cfg[key] = resolve(base, value);
+  }
+  if (cfg.tls !== undefined) {
+    cfg.tls = { ...cfg.tls, cert: resolve(base, cfg.tls.cert), key: resolve(base, cfg.tls.key) };
+  }
+  if (cfg.upstream?.passwordFile !== undefined) {
+    cfg.upstream = { ...cfg.upstream, passwordFile: resolve(base, cfg.upstream.passwordFile) };
   }
   return Object.freeze(cfg);
 }

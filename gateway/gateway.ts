@@ -1,12 +1,18 @@
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { ConfigError, parseRegistry, type Registry, registryLines } from "../protocol/index.ts";
 import { type Devices, loadDevices } from "./auth/devices.ts";
-import { type RunningBroker, startBroker } from "./broker.ts";
+import { type BrokerLimits, type RunningBroker, startBroker } from "./broker.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { Federation } from "./federation/federation.ts";
+import { InfluxMinuteSums } from "./federation/minute-sums.ts";
+import type { RunningUpstream, UpstreamSettings } from "./federation/upstream.ts";
+import { requestPlants } from "./http/auth.ts";
 import { buildServer } from "./http/server.ts";
+import { type UserConfig, Users } from "./http/users.ts";
 import { BatchWriter, type BatchWriterOptions } from "./ingest/batch-writer.ts";
 import { DropCounter } from "./ingest/drop-counter.ts";
 import { Ingest } from "./ingest/ingest.ts";
@@ -14,7 +20,9 @@ import { OdometerTracker } from "./ingest/odometer-tracker.ts";
 import { LineEvents } from "./lines/line-events.ts";
 import { type LineStateOptions, LineStateTracker } from "./lines/line-state.ts";
 import { LineViews } from "./lines/line-views.ts";
+import { type AlertOptions, type Production, startProduction } from "./lines/production.ts";
 import { createMetrics } from "./metrics.ts";
+import { type DurableWrites, openDurableWrites, retryUntilUp } from "./store/durable-writes.ts";
 import { InfluxSampleStore } from "./store/influx-sample-store.ts";
 import { startManagedInflux } from "./store/managed-influx.ts";
 import type { SampleStore } from "./store/sample-store.ts";
@@ -40,6 +48,10 @@ export interface GatewayOptions {
   allowAnonymous?: boolean | undefined;
   /** When set, every /api route except /api/health needs it. */
   adminToken?: string | undefined;
+  /** Dashboard and API users (gateway config `users`), validated against the registry at start. */
+  users?: ReadonlyArray<UserConfig> | undefined;
+  /** Open the bureau board read-only without signing in (gateway config `publicBoard`). */
+  publicBoard?: boolean | undefined;
   log: Logger;
   /** Tests: a store to use instead of InfluxDB (`influx` is then ignored). */
   store?: SampleStore | undefined;
@@ -52,11 +64,25 @@ export interface GatewayOptions {
   /** On stop, how long to keep trying to store what devices sent but were not yet acknowledged. Default 10 s. */
   flushTimeoutMs?: number | undefined;
   lineState?: LineStateOptions;
+  /** Gateway config `alerts` (stop delay, escalation, webhooks, public URL). */
+  alerts?: AlertOptions | undefined;
+  /** MQTT over TLS: PEM certificate and key files; `port` default 8883 (0 = a free one). */
+  tls?: { cert: string; key: string; port?: number | undefined } | undefined;
+  /** Broker limits: packet size, topic depth, in-flight QoS 2, connections, CONNECT timeout. */
+  limits?: Partial<BrokerLimits> | undefined;
+  /** A direct InfluxDB write slower than this goes to the disk spool instead (ms, default 5000). */
+  storeWriteTimeoutMs?: number | undefined;
+  /** Federation (issue 8): forward this gateway's per-minute roll-ups to a bureau gateway's broker. */
+  upstream?: UpstreamSettings | undefined;
 }
 
 export interface RunningGateway {
   mqttPort: number;
+  /** The MQTT-over-TLS port, or null without TLS. */
+  tlsPort: number | null;
   httpPort: number;
+  /** Re-reads the registry file (SIGHUP); throws ConfigError and keeps the running one when it is invalid. */
+  reloadRegistry(source?: "sighup" | "api"): Promise<void>;
   /** Ordered: stop taking messages, flush the writer, close HTTP, stop the managed InfluxDB. Idempotent. */
   stop(): Promise<void>;
 }
@@ -94,7 +120,7 @@ async function openStore(o: GatewayOptions, log: Logger) {
     influx === "managed" ? await startManagedInflux({ dataDir: o.dataDir ?? "./data", log }) : null;
   try {
     const store = new InfluxSampleStore({ url: managed?.url ?? influx, database: o.database ?? "masktally" });
-    await store.init();
+    await retryUntilUp(() => store.init(), "create database", log);
     return { store: store as SampleStore, stopInflux: async () => managed?.stop() };
   } catch (err) {
     await managed?.stop();
@@ -106,16 +132,23 @@ interface Parts {
   store?: SampleStore;
   broker?: RunningBroker;
   writer?: BatchWriter;
+  durable?: DurableWrites;
   app?: FastifyInstance;
   events?: LineEvents;
+  production?: Production;
   stopInflux?: () => Promise<void>;
+  upstream?: RunningUpstream;
 }
 
 /** Ordered shutdown (STYLE.md): stop taking messages, flush the writer, close HTTP, stop the managed InfluxDB. */
 async function stopParts(p: Parts, log: Logger, flushTimeoutMs = 10_000): Promise<void> {
   const steps: Array<[string, (() => Promise<void>) | undefined]> = [
+    ["stop alerts", p.production?.stop],
     ["close mqtt", p.broker?.close],
     ["flush writer", p.writer && (() => p.writer!.close(flushTimeoutMs))],
+    // After the flush: the last stored minutes go into the upstream outbox before it closes.
+    ["stop upstream", p.upstream?.stop],
+    ["close spool", p.durable?.close],
     [
       "close http",
       p.app &&
@@ -144,7 +177,10 @@ function wireIngest(
   parts: Parts,
 ) {
   const clock = o.clock ?? systemClock;
-  const metrics = createMetrics(() => parts.broker?.clients() ?? 0);
+  const metrics = createMetrics(() => parts.broker?.clients() ?? 0, {
+    spooled: () => parts.durable?.spooled() ?? 0,
+    storeUp: () => parts.durable?.storeUp() ?? true,
+  });
   const lineDefs = registryLines(registry).map(({ plant, line }) => ({
     plant: plant.id,
     line: line.id,
@@ -152,7 +188,7 @@ function wireIngest(
   }));
   const lineState = new LineStateTracker(lineDefs, clock, o.lineState);
   const writer = new BatchWriter({
-    sink: parts.store!,
+    sink: parts.durable?.sink ?? parts.store!,
     log: o.log.child({ module: "writer" }),
     ...o.writer,
     onWritten: (size, ms) => {
@@ -166,6 +202,7 @@ function wireIngest(
   const ingest = new Ingest({
     ...{ registry, devices, tracker, writer, lineState, drops, clock, log: o.log },
     onMessage: (kind) => metrics.messagesIn.inc({ kind }),
+    onSeen: (plant, line) => metrics.lastSeen.set({ plant, line }, clock.now() / 1000),
   });
   return { metrics, lineState, writer, ingest, clock };
 }
@@ -174,26 +211,88 @@ function wireIngest(
 export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
   const log = o.log.child({ module: "gateway" });
   const { registry, devices } = await loadInputs(o);
+  const users = new Users(
+    o.users ?? [],
+    registry.plants.map((p) => p.id),
+  );
   const { store, stopInflux } = await openStore(o, o.log.child({ module: "influxd" }));
   const parts: Parts & { store: SampleStore } = { store, stopInflux };
   try {
+    // Broker state and the spool live under the data dir; a test's injected store without one keeps both in memory.
+    const dataDir = o.dataDir ?? (o.store === undefined ? "./data" : undefined);
+    const federation = new Federation({ upstream: o.upstream, clock: o.clock ?? systemClock, log: o.log });
+    parts.durable = await openDurableWrites({
+      store: federation.writesThrough(store),
+      dataDir,
+      log: o.log.child({ module: "spool" }),
+      writeTimeoutMs: o.storeWriteTimeoutMs,
+    });
     const tracker = new OdometerTracker();
-    const marks = await store.lastMarks();
+    const marks = await retryUntilUp(() => store.lastMarks(), "read odometer marks", log);
+    // Both: a point that is only in the spool must not be counted again when its sample is resent (ADR 0005).
     tracker.restore(marks);
-    log.info({ series: marks.length }, "odometer marks restored");
+    tracker.restore(parts.durable.spoolMarks);
+    log.info({ series: marks.length, spooled: parts.durable.spooled() }, "odometer marks restored");
+    parts.durable.start();
     const { metrics, lineState, writer, ingest, clock } = wireIngest(o, registry, devices, tracker, parts);
     parts.writer = writer;
+    federation.receive({
+      registry: () => parts.production?.registry.current() ?? registry,
+      writer,
+      onDrop: (reason) => metrics.drops.inc({ reason }),
+    });
     const host = o.host ?? "127.0.0.1";
     parts.broker = await startBroker({
       host,
       port: o.mqttPort ?? 1883,
       allowAnonymous: o.allowAnonymous ?? false,
       devices,
-      onPublish: (identity, clientId, topic, payload) => ingest.handle(identity, clientId, topic, payload),
+      onPublish: federation.route((identity, clientId, topic, payload) =>
+        ingest.handle(identity, clientId, topic, payload),
+      ),
       log: o.log,
+      persistenceDir: dataDir === undefined ? undefined : join(dataDir, "broker"),
+      tls: o.tls && {
+        cert: await readFile(o.tls.cert),
+        key: await readFile(o.tls.key),
+        port: o.tls.port ?? 8883,
+      },
+      limits: o.limits,
+      onRejected: (reason) => metrics.rejections.inc({ reason }),
     });
     const broker = parts.broker;
-    const views = new LineViews(registry, lineState, store, clock);
+    parts.production = await startProduction({
+      registry,
+      registryFile: typeof o.registry === "string" ? o.registry : null,
+      tracker: lineState,
+      ingest,
+      store,
+      influx: store instanceof InfluxSampleStore ? store.influx : null,
+      dataDir: dataDir ?? null,
+      alerts: o.alerts ?? {},
+      publish: (topic, payload) =>
+        broker.publish({ topic, payload: Buffer.from(payload), qos: 1, retain: false }),
+      metrics: metrics.registry,
+      clock,
+      log: o.log.child({ module: "production" }),
+      scope: requestPlants,
+      freshness: federation.freshness,
+    });
+    const production = parts.production;
+    parts.upstream =
+      (await federation.startUpstream({
+        registry: () => production.registry.current(),
+        sums: store instanceof InfluxSampleStore ? new InfluxMinuteSums(store.influx) : null,
+        store,
+        lineState,
+        activeAlerts: (plant, line) =>
+          production.alerts
+            .list("active", new Set([plant]))
+            .filter((a) => a.line === line)
+            .map((a) => ({ kind: a.kind, raisedAt: a.raisedAt })),
+        dataDir,
+      })) ?? undefined;
+    const views = new LineViews(() => production.registry.current(), lineState, store, clock);
     parts.events = new LineEvents(views, o.log.child({ module: "events" }));
     parts.app = await buildServer({
       log: o.log,
@@ -201,18 +300,27 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
       views,
       events: parts.events,
       clients: () => broker.clients(),
-      spooled: () => 0,
+      spooled: () => parts.durable?.spooled() ?? 0,
       version: VERSION,
       adminToken: o.adminToken,
+      users,
+      publicBoard: o.publicBoard,
+      registry: () => production.registry.current(),
       dashboardDir: o.dashboardDir ?? DEFAULT_DASHBOARD,
       metrics: metrics.registry,
+      production: production.http,
+      alertHealth: production.alertHealth,
     });
     await parts.app.listen({ host, port: o.httpPort ?? 8080 });
     const address = parts.app.server.address();
     let stopping: Promise<void> | undefined;
     return {
       mqttPort: broker.port,
+      tlsPort: broker.tlsPort,
       httpPort: typeof address === "object" && address !== null ? address.port : 0,
+      reloadRegistry: async (source = "sighup") => {
+        await production.registry.reload(source);
+      },
       stop: () => {
         stopping ??= stopParts(parts, log, o.flushTimeoutMs).then(() => log.info("gateway stopped"));
         return stopping;

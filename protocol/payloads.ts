@@ -44,6 +44,10 @@ export const StatusSchema = Type.Object({
   /** Whether the device's clock is synchronised (NTP); a Pi has no battery-backed clock. */
   clockSynced: Type.Optional(Type.Boolean()),
   firmware: Type.Optional(Type.String({ maxLength: 64 })),
+  /** Whether the line's input hardware (Firmata board, PLC) answers; "fault" while unplugged or failing. */
+  hardware: Type.Optional(Type.Union([Type.Literal("ok"), Type.Literal("fault")])),
+  /** Why the hardware is at fault, e.g. "serial port /dev/ttyACM0 closed". */
+  hardwareError: Type.Optional(Type.String({ maxLength: 200 })),
 });
 export type Status = Static<typeof StatusSchema>;
 

@@ -17,6 +17,37 @@ const LineSchema = Type.Object(
     type: Type.Union(LINE_TYPES.map((t) => Type.Literal(t))),
     /** Rated speed in masks per minute. */
     ratedPerMin: Type.Number({ exclusiveMinimum: 0, maximum: 10_000 }),
+    /** Sensor limits (issue 5): a reading outside [min, max] for a while raises a `sensor-limit` alert. */
+    sensorLimits: Type.Optional(
+      Type.Record(
+        Type.String({ pattern: "^[a-z][a-z0-9_]{0,31}$" }),
+        Type.Object(
+          { min: Type.Optional(Type.Number()), max: Type.Optional(Type.Number()) },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** A shift starts at `start` (plant local time) and ends at `end`, or else at the next shift's start. */
+const ShiftSchema = Type.Object(
+  { name: Type.String({ minLength: 1 }), start: HHMM, end: Type.Optional(HHMM) },
+  { additionalProperties: false },
+);
+
+/**
+ * Planned downtime (idle, not stopped): every day from `start` to `end` local time (an end at or before the
+ * start means the next day), or only on `dates`; for every line of the plant or only `lines`.
+ */
+const PlannedDowntimeSchema = Type.Object(
+  {
+    start: HHMM,
+    end: HHMM,
+    dates: Type.Optional(Type.Array(Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$" }), { minItems: 1 })),
+    lines: Type.Optional(Type.Array(Id, { minItems: 1 })),
+    reason: Type.Optional(Type.String({ maxLength: 100 })),
   },
   { additionalProperties: false },
 );
@@ -27,12 +58,15 @@ const PlantSchema = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 100 }),
     region: Id,
     timezone: Type.Optional(Type.String()),
-    shifts: Type.Optional(
-      Type.Array(
-        Type.Object({ name: Type.String({ minLength: 1 }), start: HHMM }, { additionalProperties: false }),
-        {
-          minItems: 1,
-        },
+    shifts: Type.Optional(Type.Array(ShiftSchema, { minItems: 1 })),
+    plannedDowntime: Type.Optional(Type.Array(PlannedDowntimeSchema)),
+    /** The plant's own daily target, masks/day (capacity view). */
+    target: Type.Optional(Target),
+    /** Per-plant overrides of the gateway's alert settings. */
+    alerts: Type.Optional(
+      Type.Object(
+        { stopDelaySeconds: Type.Optional(Type.Integer({ minimum: 1 })) },
+        { additionalProperties: false },
       ),
     ),
     lines: Type.Array(LineSchema, { minItems: 1 }),
@@ -60,11 +94,13 @@ export const RegistrySchema = Type.Object(
 
 export type RegistryFile = Static<typeof RegistrySchema>;
 export type LineDef = Static<typeof LineSchema>;
-export type Shift = { name: string; start: string };
-/** A plant as the rest of the program sees it: time zone and shifts resolved. */
-export type Plant = Omit<Static<typeof PlantSchema>, "timezone" | "shifts"> & {
+export type Shift = Static<typeof ShiftSchema>;
+export type PlannedDowntime = Static<typeof PlannedDowntimeSchema>;
+/** A plant as the rest of the program sees it: time zone, shifts and planned downtime resolved. */
+export type Plant = Omit<Static<typeof PlantSchema>, "timezone" | "shifts" | "plannedDowntime"> & {
   timezone: string;
   shifts: Shift[];
+  plannedDowntime: PlannedDowntime[];
 };
 export interface Registry {
   timezone: string;
@@ -138,6 +174,18 @@ function crossCheck(reg: RegistryFile): Problem[] {
         "shift start",
       ),
     );
+    const lineIds = new Set(plant.lines.map((l) => l.id));
+    (plant.plannedDowntime ?? []).forEach((d, j) => {
+      (d.lines ?? []).forEach((l, k) => {
+        if (!lineIds.has(l))
+          problems.push({
+            path: `/plants/${i}/plannedDowntime/${j}/lines/${k}`,
+            message: `unknown line "${l}"`,
+          });
+      });
+      if (d.start === d.end)
+        problems.push({ path: `/plants/${i}/plannedDowntime/${j}/end`, message: "must differ from start" });
+    });
   });
   return problems;
 }
@@ -159,6 +207,7 @@ export function validateRegistry(doc: unknown, file = "registry"): Registry {
       ...p,
       timezone: p.timezone ?? timezone,
       shifts: p.shifts ?? DEFAULT_SHIFTS,
+      plannedDowntime: p.plannedDowntime ?? [],
     })),
   };
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what masktally needs on a Debian/Ubuntu machine with Node.js 20+: the npm packages (npm ci) and
-# the Debian packages (influxdb for the managed InfluxDB; with --test also chromium, socat and a CJK font
+# the Debian packages (influxdb for the managed InfluxDB; with --test also chromium, socat, mosquitto-clients and a CJK font
 # for the test suite). Safe to run again: it installs only what is missing.
-#   usage: scripts/setup.sh [--test]
+#   usage: scripts/setup.sh [--test | --bench]   (--bench: also mosquitto, for the benchmark's baseline)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +11,12 @@ command -v influxd >/dev/null 2>&1 || need+=(influxdb)
 if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v socat >/dev/null 2>&1 || need+=(socat)
+  command -v mosquitto_sub >/dev/null 2>&1 || need+=(mosquitto-clients)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+fi
+# --bench: the do-it-yourself baseline of `npm run bench` (bench/README.md) needs the Mosquitto broker.
+if [ "${1:-}" = "--bench" ]; then
+  command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
 fi
 
 if [ "${#need[@]}" -gt 0 ]; then

@@ -1,8 +1,9 @@
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import pino, { type Logger } from "pino";
-import { Device } from "../firmware/device.ts";
-import { JohnnyFiveCounterSource, type JohnnyFiveInputs } from "../firmware/johnny-five-counter-source.ts";
+import type { Device } from "../firmware/device.ts";
 import type { OdometerReading } from "../firmware/odometers.ts";
 import {
   ConfigError,
@@ -15,11 +16,11 @@ import {
   registryLines,
   type Sample,
 } from "../protocol/index.ts";
+import type { HardwareKind, LineHardware } from "./hardware/line-hardware.ts";
 import { Ledger, type LedgerFile } from "./ledger.ts";
 import { LineModel, type RandomStops } from "./line-model.ts";
 import { hashSeed } from "./random.ts";
-import { SimIO } from "./sim-io.ts";
-import { SIM_WIRING, SimMachine, WELD_TEMP_SCALE } from "./sim-machine.ts";
+import { openSimLine, type SimLine, type SimLineSpec, settle } from "./sim-line.ts";
 import type { LineStop } from "./stop-spec.ts";
 
 export interface RunSimOptions {
@@ -38,8 +39,17 @@ export interface RunSimOptions {
   speedup?: number;
   /** Where to write the ground-truth ledger. */
   truthFile?: string;
-  /** How the machine reaches the firmware; only the in-process IO plugin exists so far. */
-  hardware?: "inproc";
+  /**
+   * How the machine reaches the firmware: the in-process johnny-five IO plugin (default), a Firmata device
+   * emulator or a Modbus RTU PLC emulator on a pseudo-terminal pair (real serialport on both ends).
+   */
+  hardware?: HardwareKind;
+  /** Keep each device's odometers and outbox on disk here (default: in memory). */
+  dataDir?: string;
+  /** Odometer persist period, wall ms (with a data dir). */
+  persistMs?: number;
+  /** Modbus: the PLC counters' values at power-on (default near the 16-bit wrap). */
+  plcStart?: { good: number; reject: number };
   stops?: LineStop[];
   /** Random stops of every line (default: the model's; `false` disables them). */
   randomStops?: RandomStops | false;
@@ -53,7 +63,7 @@ export interface RunSimOptions {
   /** Ends the run like the duration does. */
   signal?: AbortSignal;
   /** Called once every device has started (tests watch the devices through it). */
-  onStarted?: (devices: ReadonlyArray<{ key: LineKey; device: Device }>) => void;
+  onStarted?: (devices: ReadonlyArray<{ key: LineKey; device: Device; hardware: LineHardware }>) => void;
   log?: Logger;
 }
 
@@ -74,23 +84,10 @@ export interface SimResult {
   lines: SimLineResult[];
 }
 
-interface SimLine {
-  key: LineKey;
-  machine: SimMachine;
-  device: Device;
-}
-
 /** `sim-{plant}-{line}`, cut to the 32 characters an id may have. */
 export function simDeviceId(plant: string, line: string): string {
   return `sim-${plant}-${line}`.slice(0, 32);
 }
-
-const SIM_INPUTS: JohnnyFiveInputs = {
-  good: { pin: SIM_WIRING.good },
-  reject: { pin: SIM_WIRING.reject },
-  run: { pin: SIM_WIRING.run },
-  sensors: [{ name: "weld_temp_c", pin: SIM_WIRING.weldTemp ?? "A0", scale: WELD_TEMP_SCALE }],
-};
 
 /**
  * Runs, per selected line, a line model driving a SimIO board that a real firmware Device counts and
@@ -101,25 +98,71 @@ export async function runSim(opts: RunSimOptions): Promise<SimResult> {
   const log = opts.log ?? pino({ level: "silent" });
   const registry = typeof opts.registry === "string" ? await loadRegistry(opts.registry) : opts.registry;
   const ledger = new Ledger(opts.seed);
-  const lines = buildLines(registry, opts, ledger, log);
-  await startDevices(lines);
-  opts.onStarted?.(lines.map((l) => ({ key: l.key, device: l.device })));
-  const simMs = await runMachines(lines, opts, log);
-  const drainMs = (opts.drainTimeoutSec ?? 60) * 1000;
-  const flushed = await Promise.all(lines.map((l) => l.device.flush(drainMs)));
-  const drained = flushed.every((f) => f.drained);
-  if (!drained)
-    log.warn({ undrained: flushed.map((f) => f.depth) }, "outboxes not drained before the timeout");
-  const results = lines.map((l) => lineResult(l));
-  await Promise.all(lines.map((l) => l.device.stop()));
-  if (opts.truthFile) await ledger.write(opts.truthFile);
-  log.info({ simMs, drained, truth: opts.truthFile ?? null, ledger: ledger.toJSON().lines }, "sim finished");
-  return { ledger: ledger.toJSON(), drained, simMs, lines: results };
+  const specs = lineSpecs(registry, opts);
+  // Pseudo-terminal links only for the serial emulators.
+  const serial = (opts.hardware ?? "inproc") !== "inproc";
+  const ptyDir = serial ? await mkdtemp(join(tmpdir(), "masktally-pty-")) : tmpdir();
+  let lines: SimLine[] = [];
+  try {
+    lines = await openLines(specs, opts, ptyDir, ledger, log);
+    await startDevices(lines);
+    opts.onStarted?.(lines.map((l) => ({ key: l.key, device: l.device, hardware: l.hardware })));
+    const simMs = await runMachines(lines, opts, log);
+    const behind = await settle(lines, ledger, 10_000);
+    if (behind.length > 0) log.warn({ lines: behind }, "firmware did not count every pulse on the wire");
+    const drainMs = (opts.drainTimeoutSec ?? 60) * 1000;
+    const flushed = await Promise.all(lines.map((l) => l.device.flush(drainMs)));
+    const drained = flushed.every((f) => f.drained);
+    if (!drained)
+      log.warn({ undrained: flushed.map((f) => f.depth) }, "outboxes not drained before the timeout");
+    const results = lines.map((l) => lineResult(l));
+    await Promise.all(lines.map((l) => l.device.stop()));
+    if (opts.truthFile) await ledger.write(opts.truthFile);
+    log.info(
+      { simMs, drained, truth: opts.truthFile ?? null, ledger: ledger.toJSON().lines },
+      "sim finished",
+    );
+    return { ledger: ledger.toJSON(), drained, simMs, lines: results };
+  } finally {
+    await Promise.allSettled(lines.map((l) => l.hardware.close()));
+    if (serial) await rm(ptyDir, { recursive: true, force: true });
+  }
+}
+
+/** Opens every line's hardware and device; if one fails, closes those already opened before rethrowing. */
+async function openLines(
+  specs: SimLineSpec[],
+  opts: RunSimOptions,
+  ptyDir: string,
+  ledger: Ledger,
+  log: Logger,
+): Promise<SimLine[]> {
+  const lineOpts = {
+    broker: opts.broker,
+    ...(opts.username !== undefined ? { username: opts.username } : {}),
+    ...(opts.password !== undefined ? { password: opts.password } : {}),
+    hardware: opts.hardware ?? "inproc",
+    ptyDir,
+    ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
+    intervalMs: opts.intervalMs ?? 1000,
+    ...(opts.persistMs !== undefined ? { persistMs: opts.persistMs } : {}),
+    ...(opts.plcStart ? { plcStart: opts.plcStart } : {}),
+  };
+  const opened = await Promise.allSettled(specs.map((s) => openSimLine(s, lineOpts, ledger, log)));
+  const lines = opened.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const failed = opened.find((r) => r.status === "rejected");
+  if (!failed) return lines;
+  await Promise.allSettled(lines.map((l) => l.hardware.close()));
+  throw failed.reason;
 }
 
 /** Starts every device; if one fails, stops those already started before rethrowing. */
 async function startDevices(lines: SimLine[]): Promise<void> {
   const started = await Promise.allSettled(lines.map((l) => l.device.start()));
+  for (const l of lines) {
+    const [plant = "", line = ""] = l.key.split("/");
+    l.baseline = l.device.odometers(plant, line);
+  }
   const failed = started.find((r) => r.status === "rejected");
   if (!failed) return;
   await Promise.allSettled(
@@ -135,8 +178,8 @@ async function loadRegistry(file: string): Promise<Registry> {
   return parseRegistry(text, file);
 }
 
-/** Checks the selection against the registry (every problem at once), then builds model, IO and device per line. */
-function buildLines(registry: Registry, opts: RunSimOptions, ledger: Ledger, log: Logger): SimLine[] {
+/** Checks the selection against the registry (every problem at once), then makes each line's model. */
+function lineSpecs(registry: Registry, opts: RunSimOptions): SimLineSpec[] {
   const all = new Map(registryLines(registry).map((x) => [lineKey(x.plant.id, x.line.id), x] as const));
   const selected = opts.lines ?? [...all.keys()];
   const problems: Problem[] = [];
@@ -164,34 +207,10 @@ function buildLines(registry: Registry, opts: RunSimOptions, ledger: Ledger, log
       ...(opts.randomStops !== undefined ? { randomStops: opts.randomStops } : {}),
       ...(opts.rejectRate !== undefined ? { rejectRate: opts.rejectRate } : {}),
     });
-    return buildLine(key, plant.id, line.id, model, opts, ledger, log);
+    const deviceId = simDeviceId(plant.id, line.id);
+    const wallPerMin = line.ratedPerMin * (opts.speedup ?? 1);
+    return { key, plant: plant.id, line: line.id, deviceId, model, wallPerMin };
   });
-}
-
-function buildLine(
-  key: LineKey,
-  plant: string,
-  line: string,
-  model: LineModel,
-  opts: RunSimOptions,
-  ledger: Ledger,
-  log: Logger,
-): SimLine {
-  const io = new SimIO();
-  const id = simDeviceId(plant, line);
-  const lineLog = log.child({ device: id });
-  const source = new JohnnyFiveCounterSource({ io, inputs: SIM_INPUTS, log: lineLog });
-  const device = new Device({
-    device: id,
-    broker: opts.broker,
-    ...(opts.username !== undefined ? { username: opts.username } : {}),
-    ...(opts.password !== undefined ? { password: opts.password } : {}),
-    intervalMs: opts.intervalMs ?? 1000,
-    lines: [{ plant, line, source }],
-    backoff: { minMs: 200, maxMs: 5000 },
-    log: lineLog,
-  });
-  return { key, machine: new SimMachine(key, model, io, ledger), device };
 }
 
 /** Advances every machine to wall time × speedup until the duration passes or the signal aborts. */
@@ -227,10 +246,11 @@ function endOfRun(durationSec: number | undefined, signal: AbortSignal | undefin
 
 function lineResult(l: SimLine): SimLineResult {
   const [plant = "", line = ""] = l.key.split("/");
+  const now = l.device.odometers(plant, line);
   return {
     key: l.key,
     device: l.device.id,
-    odometers: l.device.odometers(plant, line),
+    odometers: { good: now.good - l.baseline.good, reject: now.reject - l.baseline.reject },
     lastSample: l.device.lastSample(plant, line),
   };
 }

@@ -122,12 +122,13 @@ export class SimIO extends EventEmitter {
   }
 
   /** One LOW→HIGH→LOW pulse (a photo-eye seeing one mask), delivered synchronously. */
-  pulse(pin: number | string): void {
+  pulse(pin: number | string): boolean {
     const n = this.normalize(pin);
     this.setLevel(n, LOW);
     this.setLevel(n, HIGH);
     this.setLevel(n, LOW);
     this.pulses.set(n, (this.pulses.get(n) ?? 0) + 1);
+    return true;
   }
 
   /** Sets an analog input (0..1023); callbacks run synchronously. */

@@ -1,7 +1,7 @@
 import type { LineKey } from "../protocol/index.ts";
 import type { Ledger } from "./ledger.ts";
 import type { LineModel } from "./line-model.ts";
-import type { SimIO } from "./sim-io.ts";
+import type { PinDriver } from "./pin-driver.ts";
 
 /** Where the simulated machine is wired on the SimIO board. */
 export interface SimWiring {
@@ -18,14 +18,15 @@ export const SIM_WIRING: SimWiring = { good: 2, reject: 3, run: 4, weldTemp: "A0
 export const WELD_TEMP_SCALE = 0.25;
 
 /**
- * Plays a line model onto SimIO pins and books every pulse it put on a pin in the ledger. Delivery is
- * synchronous, so when `advance` returns the firmware has seen exactly what the ledger holds.
+ * Plays a line model onto the pins of a PinDriver (SimIO, a Firmata device or a PLC emulator) and books
+ * every pulse it delivered in the ledger. With SimIO delivery is synchronous, so when `advance` returns the
+ * firmware has seen exactly what the ledger holds; over serial the firmware sees it a moment later.
  */
 export class SimMachine {
   constructor(
     readonly key: LineKey,
     private readonly model: LineModel,
-    private readonly io: SimIO,
+    private readonly io: PinDriver,
     private readonly ledger: Ledger,
     private readonly wiring: SimWiring = SIM_WIRING,
   ) {
@@ -39,8 +40,8 @@ export class SimMachine {
         this.io.setLevel(this.wiring.run, e.running ? 1 : 0);
         continue;
       }
-      this.io.pulse(e.kind === "good" ? this.wiring.good : this.wiring.reject);
-      this.ledger.record(this.key, e.kind);
+      const delivered = this.io.pulse(e.kind === "good" ? this.wiring.good : this.wiring.reject);
+      if (delivered !== false) this.ledger.record(this.key, e.kind);
     }
     if (this.wiring.weldTemp !== undefined)
       this.io.setAnalog(this.wiring.weldTemp, weldTempC(this.model.running, simMs) / WELD_TEMP_SCALE);

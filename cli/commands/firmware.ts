@@ -1,9 +1,12 @@
 import { randomInt } from "node:crypto";
+import { join } from "node:path";
 import type { Command } from "commander";
-import { type DeviceConfig, type LineConfig, loadDeviceConfig } from "../../firmware/config.ts";
+import { buildSource } from "../../firmware/build-source.ts";
+import { systemClock } from "../../firmware/clock.ts";
+import { type DeviceConfig, loadDeviceConfig } from "../../firmware/config.ts";
 import { Device, type DeviceLine } from "../../firmware/device.ts";
-import { type IoHandle, openFirmata, openRaspi } from "../../firmware/io-plugins.ts";
-import { JohnnyFiveCounterSource, type JohnnyFiveInputs } from "../../firmware/johnny-five-counter-source.ts";
+import { DiskOutbox } from "../../firmware/disk-outbox.ts";
+import { FileOdometerStore } from "../../firmware/file-odometer-store.ts";
 import { lineKey } from "../../protocol/index.ts";
 import { Ledger } from "../../sim/ledger.ts";
 import { LineModel } from "../../sim/line-model.ts";
@@ -17,49 +20,38 @@ interface FirmwareFlags {
   simRate: number;
 }
 
-/** Everything one run of the program opened, released in reverse on the way out. */
-interface Wiring {
-  lines: DeviceLine[];
-  handles: IoHandle[];
-  machines: SimMachine[];
-}
-
-function inputsOf(source: LineConfig["source"]): JohnnyFiveInputs {
-  return {
-    good: source.good,
-    ...(source.reject ? { reject: source.reject } : {}),
-    ...(source.run ? { run: source.run } : {}),
-    ...(source.sensors ? { sensors: source.sensors } : {}),
-  };
-}
-
-/** The composition root picks the IO plugin per line: Firmata, Pi GPIO, or a simulated machine (io: sim). */
-async function wire(cfg: DeviceConfig, flags: FirmwareFlags, log: Logger): Promise<Wiring> {
-  const wiring: Wiring = { lines: [], handles: [], machines: [] };
+/** The composition root picks each line's source: Firmata, Pi GPIO, a PLC over Modbus, or a simulated machine. */
+function wire(
+  cfg: DeviceConfig,
+  flags: FirmwareFlags,
+  log: Logger,
+): { lines: DeviceLine[]; machines: SimMachine[] } {
+  const machines: SimMachine[] = [];
   const ledger = new Ledger(0);
-  for (const l of cfg.lines) {
-    const { source } = l;
-    let io: object;
-    if (source.io === "sim") {
-      const sim = new SimIO();
+  const lines = cfg.lines.map((l) => {
+    const key = lineKey(l.plant, l.line);
+    const simIo = () => {
+      if (l.source.kind !== "johnny-five") throw new RangeError("not a johnny-five source");
+      const io = new SimIO();
       const model = new LineModel({ seed: randomInt(0, 2 ** 31), ratedPerMin: flags.simRate });
-      const pins = { good: source.good.pin, reject: source.reject?.pin ?? 90, run: source.run?.pin ?? 91 };
-      wiring.machines.push(new SimMachine(lineKey(l.plant, l.line), model, sim, ledger, pins));
-      io = sim;
-    } else {
-      const handle =
-        source.io === "firmata" ? await openFirmata(source.port ?? "", source.baudRate) : await openRaspi();
-      wiring.handles.push(handle);
-      io = handle.io;
-    }
-    const lineLog = log.child({ module: "source", line: lineKey(l.plant, l.line) });
-    wiring.lines.push({
-      plant: l.plant,
-      line: l.line,
-      source: new JohnnyFiveCounterSource({ io, inputs: inputsOf(source), log: lineLog }),
+      const { good, reject, run } = l.source;
+      machines.push(
+        new SimMachine(key, model, io, ledger, {
+          good: good.pin,
+          reject: reject?.pin ?? 90,
+          run: run?.pin ?? 91,
+        }),
+      );
+      return io;
+    };
+    const source = buildSource(l.source, {
+      clock: systemClock,
+      log: log.child({ module: "source", line: key }),
+      simIo,
     });
-  }
-  return wiring;
+    return { plant: l.plant, line: l.line, source };
+  });
+  return { lines, machines };
 }
 
 function untilSignal(log: Logger): Promise<void> {
@@ -78,18 +70,30 @@ function untilSignal(log: Logger): Promise<void> {
 async function firmware(flags: FirmwareFlags): Promise<void> {
   const cfg = await loadDeviceConfig(flags.config);
   const log = createLogger("masktally-firmware");
-  const wiring = await wire(cfg, flags, log);
+  const wiring = wire(cfg, flags, log);
+  const store = await FileOdometerStore.open({ dir: cfg.dataDir, log: log.child({ module: "odometers" }) });
+  const outbox = await DiskOutbox.open({
+    dir: join(cfg.dataDir, "outbox"),
+    maxBytes: cfg.outboxMaxBytes,
+    log: log.child({ module: "outbox" }),
+  });
   const device = new Device({
     device: cfg.device,
     broker: cfg.broker,
     ...(cfg.username !== undefined ? { username: cfg.username } : {}),
     ...(cfg.password !== undefined ? { password: cfg.password } : {}),
+    ...(cfg.tls ? { tls: cfg.tls } : {}),
     intervalMs: cfg.intervalMs,
+    persistMs: cfg.persistMs,
+    statusMs: cfg.statusMs,
     lines: wiring.lines,
+    store,
+    outbox,
     log: log.child({ module: "device", device: cfg.device }),
   });
   try {
     await device.start();
+    log.info({ device: cfg.device, dataDir: cfg.dataDir, outbox: device.outboxDepth }, "firmware ready");
     const t0 = Date.now();
     // Simulated machines (io: sim) run in real time.
     const advance = () => {
@@ -102,7 +106,6 @@ async function firmware(flags: FirmwareFlags): Promise<void> {
     log.info({ ...flushed }, "final flush");
   } finally {
     await device.stop();
-    for (const h of wiring.handles.reverse()) await h.close();
   }
 }
 
@@ -110,11 +113,11 @@ export function register(program: Command): void {
   program
     .command("firmware")
     .description(
-      "Run the edge program: count pulses through johnny-five and publish odometer samples over MQTT",
+      "Run the edge program: count pulses (johnny-five) or PLC counters (Modbus RTU) and publish odometer samples over MQTT",
     )
     .requiredOption(
       "--config <file>",
-      "device YAML (device, broker, username, passwordFile, dataDir, intervalMs, lines)",
+      "device YAML (device, broker, username, passwordFile, caFile, dataDir, intervalMs, persistMs, lines)",
     )
     .option(
       "--sim-rate <perMin>",

@@ -1,9 +1,11 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Command, Option } from "commander";
 import { ConfigError, type LineKey, lineKey, type Problem, parseLineKey } from "../../protocol/index.ts";
 import { runSim } from "../../sim/run-sim.ts";
 import { type LineStop, parseStopSpec } from "../../sim/stop-spec.ts";
 import { intArg, numberArg } from "../args.ts";
-import { UsageError } from "../errors.ts";
 import { createLogger } from "../logger.ts";
 
 interface SimFlags {
@@ -20,6 +22,7 @@ interface SimFlags {
   stop: string[];
   drainTimeout: number;
   intervalMs: number;
+  dataDir?: string;
 }
 
 /** Every flag problem at once (CONTRACTS.md: exit 2 with every problem listed). */
@@ -50,9 +53,9 @@ function checkFlags(flags: SimFlags): { lines?: LineKey[]; stops: LineStop[] } {
 }
 
 async function sim(flags: SimFlags): Promise<void> {
-  if (flags.hardware !== "inproc")
-    throw new UsageError(`not available yet: --hardware ${flags.hardware} (see issue 3)`);
   const { lines, stops } = checkFlags(flags);
+  // The devices' odometers and outboxes live on disk, as on a Pi; without --data-dir in a temp folder.
+  const dataDir = flags.dataDir ?? (await mkdtemp(join(tmpdir(), "masktally-sim-")));
   const log = createLogger("masktally-sim");
   const ac = new AbortController();
   const end = (signal: NodeJS.Signals) => {
@@ -75,12 +78,15 @@ async function sim(flags: SimFlags): Promise<void> {
       stops,
       drainTimeoutSec: flags.drainTimeout,
       intervalMs: flags.intervalMs,
+      hardware: flags.hardware,
+      dataDir,
       signal: ac.signal,
       log: log.child({ module: "sim" }),
     });
   } finally {
     process.off("SIGTERM", end);
     process.off("SIGINT", end);
+    if (flags.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -124,6 +130,10 @@ export function register(program: Command): void {
       60,
     )
     .option("--interval-ms <ms>", "firmware sample interval, wall ms", intArg(10, 3_600_000), 1000)
+    .option(
+      "--data-dir <dir>",
+      "keep each simulated device's odometers and outbox journal here (default: a temp folder, removed at the end)",
+    )
     .action(async (flags: SimFlags) => {
       await sim(flags);
       process.exitCode = 0;

@@ -1,20 +1,15 @@
-import type { LinesResponse, LineView } from "../../protocol/api.ts";
+import type { Counts, LinesResponse, LineView } from "../../protocol/api.ts";
+
+export type { Counts, LinesResponse, LineView };
 
 const TOKEN_KEY = "masktally.token";
 
-/**
- * `/?token=TOKEN` signs a wall display in (CONTRACTS.md): the token is kept in localStorage and dropped
- * from the address bar so it does not end up in screenshots or bookmarks.
- */
-export function takeTokenFromUrl(): string | null {
-  const url = new URL(window.location.href);
-  const fromUrl = url.searchParams.get("token");
-  if (fromUrl) {
-    localStorage.setItem(TOKEN_KEY, fromUrl);
-    url.searchParams.delete("token");
-    window.history.replaceState(null, "", url.pathname + url.search + url.hash);
-  }
-  return localStorage.getItem(TOKEN_KEY);
+export type Role = "admin" | "bureau" | "manager" | "technician";
+export interface Principal {
+  name: string;
+  role: Role;
+  plant?: string;
+  public?: boolean;
 }
 
 export class ApiError extends Error {
@@ -26,21 +21,63 @@ export class ApiError extends Error {
   }
 }
 
-export async function fetchLines(token: string | null): Promise<LinesResponse> {
-  const res = await fetch("api/lines", { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  if (!res.ok) throw new ApiError(res.status, `${res.status} ${res.statusText}`);
-  return (await res.json()) as LinesResponse;
+/**
+ * `/?token=TOKEN` signs a wall display in (CONTRACTS.md): the token is kept in localStorage and dropped from the
+ * address bar so it does not end up in screenshots or bookmarks.
+ */
+export function takeTokenFromUrl(): void {
+  const url = new URL(window.location.href);
+  const fromUrl = url.searchParams.get("token");
+  if (fromUrl) {
+    localStorage.setItem(TOKEN_KEY, fromUrl);
+    url.searchParams.delete("token");
+    window.history.replaceState(null, "", url.pathname + url.search + url.hash);
+  }
 }
 
-/** Live `line` events over SSE; EventSource reconnects by itself, `onState` reports the connection. */
-export function subscribeLines(
-  token: string | null,
-  onLine: (line: LineView) => void,
-  onState: (state: "live" | "disconnected") => void,
-): EventSource {
-  const es = new EventSource(token ? `api/events?token=${encodeURIComponent(token)}` : "api/events");
-  es.addEventListener("line", (ev) => onLine(JSON.parse((ev as MessageEvent<string>).data) as LineView));
-  es.onopen = () => onState("live");
-  es.onerror = () => onState("disconnected");
-  return es;
+export const getToken = (): string | null => localStorage.getItem(TOKEN_KEY);
+export const setToken = (token: string | null): void =>
+  token === null ? localStorage.removeItem(TOKEN_KEY) : localStorage.setItem(TOKEN_KEY, token);
+
+/** A URL that carries the token in the query, for links and EventSource, which cannot send headers. */
+export function withToken(path: string): string {
+  const token = getToken();
+  if (token === null) return path;
+  return `${path}${path.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}`;
+}
+
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const token = getToken();
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  if (init.body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`api/${path}`, {
+    method: init.method ?? "GET",
+    headers,
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  if (!res.ok) {
+    const body = (await res.json().catch(() => null)) as { message?: string } | null;
+    throw new ApiError(res.status, body?.message ?? `${res.status} ${res.statusText}`);
+  }
+  return (await res.json()) as T;
+}
+
+export async function login(
+  body: { name: string; password: string } | { token: string },
+): Promise<Principal> {
+  setToken(null);
+  const res = await api<{ token: string; principal: Principal }>("login", { method: "POST", body });
+  setToken(res.token);
+  return res.principal;
+}
+
+export async function logout(): Promise<void> {
+  await api("logout", { method: "POST" }).catch(() => undefined);
+  setToken(null);
+}
+
+/** Today's production day as YYYY-MM-DD on the plants' wall clock. */
+export function localDate(offsetDays = 0, now = Date.now()): string {
+  const d = new Date(now + offsetDays * 86_400_000);
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(d);
 }

@@ -3,8 +3,8 @@ import { MasktallyError } from "../../protocol/index.ts";
 import type { OutputPoint } from "../store/sample-store.ts";
 
 /**
- * Where batches go. Today the SampleStore itself; the disk spool (a later issue) slots in here as a sink that
- * resolves once the batch is on disk when InfluxDB is down, and forwards it in order when it is back.
+ * Where batches go: the SpoolingSink (InfluxDB, or the fsynced disk spool while InfluxDB is down or slow;
+ * ADR 0005), or the SampleStore itself in tests without a data dir.
  */
 export interface PointSink {
   write(points: readonly OutputPoint[]): Promise<void>;
@@ -23,9 +23,9 @@ export interface BatchWriterOptions {
   flushMs?: number;
   maxBatch?: number;
   /**
-   * Requests in flight (default 1). More than one is unsafe until the disk spool exists: if batch k fails
-   * while k+1 succeeds and the gateway dies before k is retried, the restarted gateway resumes from k+1's
-   * odometer marks and k's deltas are lost. Lanes sharded by line would keep per-line order with parallelism.
+   * Requests in flight (default 1). Keep it at 1: with two, batch k+1 could reach InfluxDB while k is neither
+   * stored nor spooled; a gateway killed then resumes from k+1's odometer marks and drops k's resent samples
+   * as stale (ADR 0005). Lanes sharded by line would keep per-line order with parallelism.
    */
   maxInFlight?: number;
   retryInitialMs?: number;

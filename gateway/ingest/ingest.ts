@@ -41,6 +41,8 @@ export interface IngestDeps {
   log: Logger;
   /** Called for every publish from a device, for metrics. */
   onMessage?: (kind: "telemetry" | "status") => void;
+  /** Called for every publish on a line the device may use, for the per-line last-seen metric. */
+  onSeen?: (plant: string, line: string) => void;
 }
 
 interface Context {
@@ -56,12 +58,17 @@ interface Context {
  * Never throws for bad input: every rejection is a verdict.
  */
 export class Ingest {
-  readonly #lines: Set<string>;
+  #lines: Set<string>;
   readonly #log: Logger;
 
   constructor(private readonly d: IngestDeps) {
     this.#lines = new Set(registryLines(d.registry).map(({ plant, line }) => lineKey(plant.id, line.id)));
     this.#log = d.log.child({ module: "ingest" });
+  }
+
+  /** Registry reload (issue 5): lines added are accepted from now on, removed ones dropped as unknown. */
+  setRegistry(registry: Registry): void {
+    this.#lines = new Set(registryLines(registry).map(({ plant, line }) => lineKey(plant.id, line.id)));
   }
 
   async handle(identity: Identity, clientId: string, topic: string, payload: Uint8Array): Promise<Verdict> {
@@ -74,6 +81,7 @@ export class Ingest {
     if (!this.#lines.has(lineKey(ctx.plant, ctx.line))) return this.#drop(ctx, "unknown-line", {});
     if (!mayPublishFor(identity, ctx.plant, ctx.line)) return this.#drop(ctx, "not-allowed", {});
     this.d.lineState.messageSeen(ctx.plant, ctx.line);
+    this.d.onSeen?.(ctx.plant, ctx.line);
     return parsed.kind === "telemetry" ? this.#telemetry(ctx, payload) : this.#status(ctx, payload);
   }
 
@@ -101,7 +109,10 @@ export class Ingest {
       );
     }
     const { point } = result;
-    this.d.lineState.sampleAccepted(ctx.plant, ctx.line, point.ts, point.good);
+    this.d.lineState.sampleAccepted(ctx.plant, ctx.line, point.ts, point.good, {
+      run: sample.run,
+      sensors: sample.sensors,
+    });
     await this.d.writer.enqueue(point);
     return { kind: "accept" };
   }

@@ -1,6 +1,7 @@
 import type { LineState } from "../../protocol/index.ts";
 import { lineKey } from "../../protocol/index.ts";
 import type { Clock } from "../clock.ts";
+import { ALWAYS_PLANNED, type LineCalendar } from "./line-calendar.ts";
 
 export interface LineStateOptions {
   /** No message for this long → offline (3 × a 5 s sample interval). */
@@ -11,6 +12,13 @@ export interface LineStateOptions {
   stopCycles?: number;
   /** Window over which ratePerMin is averaged. */
   rateWindowMs?: number;
+  /**
+   * Hysteresis: a stopped line is running again only once good counts have advanced over this span (two
+   * samples at least this far apart), so one stray count does not end a stop.
+   */
+  resumeMs?: number;
+  /** A stop shorter than this is a micro-stop: counted and recorded, never alerted. */
+  microStopMs?: number;
 }
 
 export interface LineSnapshot {
@@ -19,61 +27,149 @@ export interface LineSnapshot {
   since: number | null;
   lastSeen: number | null;
   ratePerMin: number;
+  /** Micro-stops since the gateway started. */
+  microStops: number;
+  /** Newest sensor readings and the sample time they came with. */
+  sensors: { ts: number; values: Record<string, number> } | null;
+}
+
+/** A change of a line's state; `at` is when the new state began, `fromSince` when the old one had. */
+export interface StateTransition {
+  plant: string;
+  line: string;
+  from: LineState;
+  to: LineState;
+  at: number;
+  fromSince: number | null;
+}
+
+/** A stop that ended: from when the line stopped until it ran again, went idle or offline. */
+export interface DowntimeRecord {
+  plant: string;
+  line: string;
+  start: number;
+  end: number;
+  durationMs: number;
+  micro: boolean;
+}
+
+export interface LineStateListener {
+  transition?(t: StateTransition): void;
+  downtime?(d: DowntimeRecord): void;
+}
+
+export interface LineDefinition {
+  plant: string;
+  line: string;
+  ratedPerMin: number;
 }
 
 interface Track {
+  plant: string;
+  line: string;
   stopAfterMs: number;
   lastSeen: number | null;
   /** False after an "offline" status (also the device's last will) until the next message. */
   online: boolean;
   /** Newest sample ts at which good counts advanced. */
   lastAdvance: number | null;
+  /** Newest sample ts seen: older (replayed) samples do not change the run signal. */
+  latestTs: number;
+  /** The machine's run signal from the newest sample, when wired. */
+  run: boolean | undefined;
+  /** Sample ts at which the run signal went off. */
+  runOffAt: number | null;
+  /** While stopped: ts of the first good count since, the candidate start of running again. */
+  resumeFrom: number | null;
+  /** Whether the current stop interrupted running (only those need the resume hysteresis). */
+  stopFromRunning: boolean;
   recent: Array<{ ts: number; good: number }>;
   state: LineState;
   since: number | null;
+  microStops: number;
+  sensors: { ts: number; values: Record<string, number> } | null;
 }
 
+const DEFAULTS: Required<LineStateOptions> = {
+  offlineAfterMs: 15_000,
+  minStopMs: 30_000,
+  stopCycles: 10,
+  rateWindowMs: 60_000,
+  resumeMs: 2_000,
+  microStopMs: 60_000,
+};
+
 /**
- * Live state of each line (DESIGN.md, line state), pure with an injected clock: `running` while good counts
- * advanced within max(30 s, 10 ideal cycles), else `stopped`; `offline` after an offline status (last will)
- * or no message for `offlineAfterMs`; `unknown` before the first message. Idle/shift calendars come later.
+ * Live state of each line (DESIGN.md, line state), pure with an injected clock and calendar:
+ * - `running` while good counts advance (and the run signal, when wired, is on);
+ * - `stopped` after no good count for max(minStopMs, stopCycles ideal cycles), or at once when the run signal
+ *   goes off; it begins at the last good count (or the run signal's fall), not at the moment it is noticed;
+ * - `offline` after an offline status (last will) or no message for `offlineAfterMs`;
+ * - `idle` outside planned time (shifts minus planned downtime) unless the line produces anyway;
+ * - `unknown` before the first message.
+ * A stop of zero length (a line's first message seen just before its first counted sample) records no downtime.
+ * Transitions are noticed at each event, `tick()` and snapshot, and reported to the listener.
  */
 export class LineStateTracker {
   readonly #lines = new Map<string, Track>();
   readonly #o: Required<LineStateOptions>;
 
   constructor(
-    lines: ReadonlyArray<{ plant: string; line: string; ratedPerMin: number }>,
+    lines: ReadonlyArray<LineDefinition>,
     private readonly clock: Clock,
     opts: LineStateOptions = {},
+    private calendar: LineCalendar = ALWAYS_PLANNED,
+    private listener: LineStateListener = {},
   ) {
-    this.#o = { offlineAfterMs: 15_000, minStopMs: 30_000, stopCycles: 10, rateWindowMs: 60_000, ...opts };
-    for (const l of lines) {
-      const cycleMs = 60_000 / l.ratedPerMin;
-      this.#lines.set(lineKey(l.plant, l.line), {
-        stopAfterMs: Math.max(this.#o.minStopMs, this.#o.stopCycles * cycleMs),
-        lastSeen: null,
-        online: false,
-        lastAdvance: null,
-        recent: [],
-        state: "unknown",
-        since: null,
-      });
-    }
+    this.#o = { ...DEFAULTS, ...opts };
+    this.setLines(lines);
   }
 
-  /** An accepted sample's delta (stored at `ts`). */
-  sampleAccepted(plant: string, line: string, ts: number, good: number): void {
+  /** Registry reload: new lines start unknown, known lines keep their state, removed ones are forgotten. */
+  setLines(lines: ReadonlyArray<LineDefinition>, calendar?: LineCalendar): void {
+    if (calendar !== undefined) this.calendar = calendar;
+    const keep = new Set<string>();
+    for (const l of lines) {
+      const key = lineKey(l.plant, l.line);
+      keep.add(key);
+      const stopAfterMs = Math.max(this.#o.minStopMs, this.#o.stopCycles * (60_000 / l.ratedPerMin));
+      const known = this.#lines.get(key);
+      if (known !== undefined) known.stopAfterMs = stopAfterMs;
+      else this.#lines.set(key, newTrack(l.plant, l.line, stopAfterMs));
+    }
+    for (const key of [...this.#lines.keys()]) if (!keep.has(key)) this.#lines.delete(key);
+  }
+
+  setListener(listener: LineStateListener): void {
+    this.listener = listener;
+  }
+
+  /** Stops shorter than this are micro-stops; the gateway ties it to the alert delay (a stop that alerts is not micro). */
+  setMicroStopMs(ms: number): void {
+    this.#o.microStopMs = ms;
+  }
+
+  /** An accepted sample: its good delta (stored at `ts`), run signal and sensor readings. */
+  sampleAccepted(
+    plant: string,
+    line: string,
+    ts: number,
+    good: number,
+    extra: { run?: boolean | undefined; sensors?: Record<string, number> | undefined } = {},
+  ): void {
     const t = this.#lines.get(lineKey(plant, line));
     if (t === undefined) return;
     this.#update(t);
     this.#seen(t);
-    if (good > 0) {
-      t.lastAdvance = Math.max(t.lastAdvance ?? ts, ts);
-      t.recent.push({ ts, good });
-      const horizon = this.clock.now() - this.#o.rateWindowMs;
-      while (t.recent.length > 0 && (t.recent[0]?.ts ?? 0) <= horizon) t.recent.shift();
+    if (ts >= t.latestTs) {
+      t.latestTs = ts;
+      if (extra.run !== undefined) {
+        if (extra.run === false && t.run !== false) t.runOffAt = ts;
+        t.run = extra.run;
+      }
+      if (extra.sensors !== undefined) t.sensors = { ts, values: { ...extra.sensors } };
     }
+    if (good > 0) this.#advanced(t, ts, good);
     this.#update(t);
   }
 
@@ -95,6 +191,11 @@ export class LineStateTracker {
     this.#update(t);
   }
 
+  /** Re-evaluates every line (time alone moves lines to stopped, offline or idle). */
+  tick(): void {
+    for (const t of this.#lines.values()) this.#update(t);
+  }
+
   /** The line's state now; records a state change with its start time. */
   snapshot(plant: string, line: string): LineSnapshot | undefined {
     const t = this.#lines.get(lineKey(plant, line));
@@ -103,18 +204,63 @@ export class LineStateTracker {
     t.recent = t.recent.filter((r) => r.ts > now - this.#o.rateWindowMs);
     const good = t.recent.reduce((sum, r) => sum + r.good, 0);
     const ratePerMin = Math.round((good * 60_000) / this.#o.rateWindowMs);
-    return { state: t.state, since: t.since, lastSeen: t.lastSeen, ratePerMin };
+    return {
+      state: t.state,
+      since: t.since,
+      lastSeen: t.lastSeen,
+      ratePerMin,
+      microStops: t.microStops,
+      sensors: t.sensors,
+    };
   }
 
-  /** Records a change of state with the time it happened; transitions are noticed at each event and snapshot. */
+  #advanced(t: Track, ts: number, good: number): void {
+    if (t.state === "stopped" && (t.since === null || ts > t.since)) {
+      // A count within the stop-detection window of the previous one continues a resume attempt.
+      if (t.resumeFrom === null || t.lastAdvance === null || ts - t.lastAdvance > t.stopAfterMs) {
+        t.resumeFrom = ts;
+      }
+    }
+    t.lastAdvance = Math.max(t.lastAdvance ?? ts, ts);
+    t.recent.push({ ts, good });
+    const horizon = this.clock.now() - this.#o.rateWindowMs;
+    while (t.recent.length > 0 && (t.recent[0]?.ts ?? 0) <= horizon) t.recent.shift();
+  }
+
+  /** Records a change of state with the time it began and tells the listener. */
   #update(t: Track): number {
     const now = this.clock.now();
-    const { state, since } = this.#evaluate(t, now);
-    if (state !== t.state) {
-      t.state = state;
-      t.since = since;
-    }
+    const next = this.#evaluate(t, now);
+    if (next.state === t.state) return now;
+    const prev = { state: t.state, since: t.since };
+    t.state = next.state;
+    t.since = next.since;
+    if (next.state !== "stopped") t.resumeFrom = null;
+    else t.stopFromRunning = prev.state === "running";
+    this.#report(t, prev, next.since ?? now);
     return now;
+  }
+
+  #report(t: Track, prev: { state: LineState; since: number | null }, at: number): void {
+    const { plant, line } = t;
+    try {
+      this.listener.transition?.({ plant, line, from: prev.state, to: t.state, at, fromSince: prev.since });
+      if (prev.state === "stopped" && prev.since !== null && at > prev.since) {
+        const end = at;
+        const micro = end - prev.since < this.#o.microStopMs;
+        if (micro) t.microStops++;
+        this.listener.downtime?.({
+          plant,
+          line,
+          start: prev.since,
+          end,
+          durationMs: end - prev.since,
+          micro,
+        });
+      }
+    } catch {
+      // A failing listener must never stop counting (STYLE.md): the listener logs its own failures.
+    }
   }
 
   #seen(t: Track): void {
@@ -122,15 +268,54 @@ export class LineStateTracker {
     t.online = true;
   }
 
+  #producing(t: Track, now: number): boolean {
+    if (t.run === false) return false;
+    return t.lastAdvance !== null && now - t.lastAdvance <= t.stopAfterMs;
+  }
+
   #evaluate(t: Track, now: number): { state: LineState; since: number | null } {
     if (t.lastSeen === null) return { state: "unknown", since: null };
-    if (!t.online) return { state: "offline", since: t.state === "offline" ? t.since : now };
-    if (now - t.lastSeen > this.#o.offlineAfterMs)
-      return { state: "offline", since: t.lastSeen + this.#o.offlineAfterMs };
-    if (t.lastAdvance !== null && now - t.lastAdvance <= t.stopAfterMs) {
-      return { state: "running", since: t.state === "running" ? t.since : Math.min(now, t.lastAdvance) };
+    const keep = (state: LineState, since: number | null) => ({
+      state,
+      since: t.state === state ? t.since : since,
+    });
+    const planned = this.calendar.isPlanned(t.plant, t.line, now);
+    if (!t.online || now - t.lastSeen > this.#o.offlineAfterMs) {
+      const since = t.online ? t.lastSeen + this.#o.offlineAfterMs : now;
+      return planned ? keep("offline", since) : keep("idle", now);
     }
-    const stoppedAt = t.lastAdvance === null ? now : Math.min(now, t.lastAdvance + t.stopAfterMs);
-    return { state: "stopped", since: t.state === "stopped" ? t.since : stoppedAt };
+    if (this.#producing(t, now)) {
+      if (t.state !== "stopped" || !t.stopFromRunning)
+        return keep("running", Math.min(now, t.lastAdvance ?? now));
+      const resumed =
+        t.resumeFrom !== null && t.lastAdvance !== null && t.lastAdvance - t.resumeFrom >= this.#o.resumeMs;
+      if (resumed || !planned) return { state: "running", since: t.resumeFrom ?? now };
+      return keep("stopped", now);
+    }
+    if (!planned) return keep("idle", now);
+    if (t.state !== "running") return keep("stopped", now);
+    const stoppedAt = t.run === false ? (t.runOffAt ?? now) : (t.lastAdvance ?? now);
+    return { state: "stopped", since: Math.min(now, Math.max(stoppedAt, t.since ?? stoppedAt)) };
   }
+}
+
+function newTrack(plant: string, line: string, stopAfterMs: number): Track {
+  return {
+    plant,
+    line,
+    stopAfterMs,
+    lastSeen: null,
+    online: false,
+    lastAdvance: null,
+    latestTs: Number.NEGATIVE_INFINITY,
+    run: undefined,
+    runOffAt: null,
+    resumeFrom: null,
+    stopFromRunning: false,
+    recent: [],
+    state: "unknown",
+    since: null,
+    microStops: 0,
+    sensors: null,
+  };
 }

@@ -14,22 +14,27 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
  */
 export class LineViews {
   readonly #cache = new Map<string, { at: number; sums: Promise<Map<string, Counts>> }>();
+  /** The current registry (a getter follows reloads). */
+  readonly registry: () => Registry;
 
   constructor(
-    private readonly registry: Registry,
+    registry: Registry | (() => Registry),
     private readonly lineState: LineStateTracker,
     private readonly store: Pick<SampleStore, "sumOutput">,
     private readonly clock: Clock,
     private readonly cacheMs = 1000,
-  ) {}
+  ) {
+    this.registry = typeof registry === "function" ? registry : () => registry;
+  }
 
   async lines(): Promise<LinesResponse> {
     const now = this.clock.now();
-    const zones = [...new Set(this.registry.plants.map((p) => p.timezone))];
+    const registry = this.registry();
+    const zones = [...new Set(registry.plants.map((p) => p.timezone))];
     const sumsByZone = new Map(
       await Promise.all(zones.map(async (tz) => [tz, await this.#today(tz, now)] as const)),
     );
-    const lines: LineView[] = registryLines(this.registry).map(({ plant, line }) => {
+    const lines: LineView[] = registryLines(registry).map(({ plant, line }) => {
       const snap = this.lineState.snapshot(plant.id, line.id);
       const today = sumsByZone.get(plant.timezone)?.get(lineKey(plant.id, line.id)) ?? { good: 0, reject: 0 };
       return {
@@ -45,7 +50,9 @@ export class LineViews {
         lastSeen: iso(snap?.lastSeen ?? null),
       };
     });
-    return { date: productionDay(now, this.registry.timezone), lines };
+    // The production day is the calendar day at local midnight (docs/adr/0007), the same day the capacity
+    // view and the daily report use.
+    return { date: productionDay(now, registry.timezone), lines };
   }
 
   /** Sums of today's production day in `tz`, per "plant/line"; a failed query is not cached. */

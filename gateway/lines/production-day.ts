@@ -1,6 +1,8 @@
 /**
  * Production-day arithmetic in a plant's time zone (DESIGN.md: days are never computed in UTC).
- * Pure: Intl only, no date library. A production day runs from local midnight to the next local midnight.
+ * Pure: Intl only, no date library. A production day runs from local midnight to the next local midnight
+ * (docs/adr/0007: the bureau's daily report is by calendar date; a night shift is attributed to the day it
+ * starts on for shift figures, while day figures split its counts at midnight).
  */
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -72,12 +74,26 @@ function parseDate(date: string): [number, number, number] {
 
 /** The instant the production day `date` ("YYYY-MM-DD") begins in time zone `tz`: local midnight. */
 export function dayStart(date: string, tz: string): Date {
+  return new Date(localTime(date, "00:00", tz));
+}
+
+/**
+ * The instant (ms) the wall clock in `tz` shows `hhmm` ("HH:MM") on `date`. A wall time skipped by a DST
+ * change resolves to the instant one offset later; a repeated one to its first occurrence.
+ */
+export function localTime(date: string, hhmm: string, tz: string): number {
   const [y, m, d] = parseDate(date);
-  const wallMidnight = Date.UTC(y, m - 1, d);
-  // Two passes: the offset at the first guess may differ from the offset at midnight across a DST change.
-  let start = wallMidnight - zoneOffsetMs(wallMidnight, tz);
-  start = wallMidnight - zoneOffsetMs(start, tz);
-  return new Date(start);
+  const [hh = 0, mm = 0] = hhmm.split(":").map(Number);
+  const wall = Date.UTC(y, m - 1, d, hh, mm);
+  // Two passes: the offset at the first guess may differ from the offset at the wall time across a DST change.
+  const start = wall - zoneOffsetMs(wall, tz);
+  return wall - zoneOffsetMs(start, tz);
+}
+
+/** "HH:MM" of `ts` on the wall clock of `tz` (alert messages: "stopped since 14:05"). */
+export function localHhmm(ts: number, tz: string): string {
+  const w = wallClock(ts, tz);
+  return `${pad(w.hour)}:${pad(w.minute)}`;
 }
 
 /** The calendar date `days` after `date` (negative: before). */

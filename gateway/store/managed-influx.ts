@@ -21,6 +21,8 @@ export interface ManagedInfluxOptions {
   /** Path of the influxd binary; default: env MASKTALLY_INFLUXD, then `influxd` on PATH, then /usr/bin. */
   influxd?: string;
   host?: string;
+  /** HTTP port; default a free one. A fixed port lets a restarted server keep its URL (fault tests). */
+  port?: number;
   log?: Logger;
   readyTimeoutMs?: number;
 }
@@ -150,13 +152,16 @@ async function startOnce(
   host: string,
   opts: ManagedInfluxOptions,
 ): Promise<ManagedInflux> {
-  const [httpPort, rpcPort] = [await freePort(host), await freePort(host)];
+  const [httpPort, rpcPort] = [opts.port ?? (await freePort(host)), await freePort(host)];
   const confFile = join(dir, "influxdb.conf");
   await writeFile(confFile, configText(dir, host, httpPort, rpcPort));
   // Its own process group: a Ctrl-C in the terminal (or `timeout`, or systemd's KillMode=control-group)
   // signals the whole foreground group, and influxd must outlive the gateway's flush. We stop it ourselves;
   // the pid file catches it if the gateway dies without doing so.
-  const child = spawn(influxd, ["-config", confFile], { stdio: ["ignore", "ignore", "pipe"], detached: true });
+  const child = spawn(influxd, ["-config", confFile], {
+    stdio: ["ignore", "ignore", "pipe"],
+    detached: true,
+  });
   let errTail = "";
   child.stderr?.on("data", (d: Buffer) => {
     errTail = (errTail + d.toString()).slice(-2000);

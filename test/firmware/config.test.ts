@@ -75,4 +75,44 @@ lines:
       "/lines/1/source/reject/pin",
     ]);
   });
+
+  it("accepts Modbus sources and TLS files, applying defaults for persistence and the outbox budget", async () => {
+    await writeFile(join(dir, "ca.pem"), "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n");
+    await writeFile(
+      join(dir, "device.yaml"),
+      `device: pi-07
+broker: mqtts://gw:8883
+caFile: ca.pem
+lines:
+  - plant: sr-01
+    line: l2
+    source: { kind: modbus, port: /dev/ttyUSB0, good: { register: 0, words: 2 }, reject: { register: 2 }, run: { discreteInput: 3 }, wordOrder: low-first }
+`,
+    );
+    const cfg = await loadDeviceConfig(join(dir, "device.yaml"));
+    expect(cfg.tls?.ca).toContain("BEGIN CERTIFICATE");
+    expect(cfg).toMatchObject({ persistMs: 2000, statusMs: 60_000, outboxMaxBytes: 32 * 1024 * 1024 });
+    expect(cfg.lines[0]?.source).toMatchObject({
+      kind: "modbus",
+      port: "/dev/ttyUSB0",
+      wordOrder: "low-first",
+    });
+  });
+
+  it("reports Modbus problems: both coil and discrete input, overlapping counters, a port used twice", async () => {
+    const modbus = (line: string) =>
+      `{ plant: sr-01, line: ${line}, source: { kind: modbus, port: /dev/ttyUSB0, good: { register: 0, words: 2 }, reject: { register: 1 }, run: { coil: 1, discreteInput: 1 } } }`;
+    await writeFile(
+      join(dir, "device.yaml"),
+      `device: pi-07\nbroker: mqtt://h\nlines: [ ${modbus("l1")}, ${modbus("l2")} ]\n`,
+    );
+    const err = (await loadDeviceConfig(join(dir, "device.yaml")).catch((e: unknown) => e)) as ConfigError;
+    expect(err.problems.map((p) => p.path)).toEqual([
+      "/lines/0/source/run",
+      "/lines/0/source/reject/register",
+      "/lines/1/source/port",
+      "/lines/1/source/run",
+      "/lines/1/source/reject/register",
+    ]);
+  });
 });

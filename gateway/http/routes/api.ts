@@ -1,18 +1,21 @@
 import { type Static, Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import type { HealthResponse, OutputResponse } from "../../../protocol/index.ts";
+import type { AlertHealth, HealthResponse, OutputResponse } from "../../../protocol/index.ts";
 import { ID_PATTERN } from "../../../protocol/index.ts";
 import type { LineViews } from "../../lines/line-views.ts";
 import type { SampleStore } from "../../store/sample-store.ts";
+import { plantScope } from "../auth.ts";
 import { HttpError } from "../errors.ts";
 
 export interface ApiDeps {
   store: Pick<SampleStore, "sumOutput" | "ping">;
   views: LineViews;
   clients(): number;
-  /** Points waiting in the disk spool (a later issue; 0 until then). */
+  /** Points waiting in the disk spool for InfluxDB. */
   spooled(): number;
   version: string;
+  /** Alert delivery health (issue 5): reported as `alerts`; a webhook still retrying makes the status degraded. */
+  alertHealth?: (() => AlertHealth) | undefined;
 }
 
 const OutputQuerySchema = Type.Object({
@@ -27,16 +30,26 @@ type OutputQueryString = Static<typeof OutputQuerySchema>;
 export function apiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get("/api/health", async (): Promise<HealthResponse> => {
     const up = await deps.store.ping().catch(() => false);
+    const spooled = deps.spooled();
+    const alerts = deps.alertHealth?.();
+    const webhooksFailing =
+      alerts !== undefined && alerts.webhooks.pending > 0 && alerts.webhooks.lastError !== null;
     return {
-      status: up ? "ok" : "degraded",
+      // Degraded while points wait in the disk spool, even once InfluxDB answers again: counts are incomplete.
+      status: up && spooled === 0 && !webhooksFailing ? "ok" : "degraded",
       influx: up ? "up" : "down",
-      spooled: deps.spooled(),
+      spooled,
       clients: deps.clients(),
       version: deps.version,
+      ...(alerts !== undefined ? { alerts } : {}),
     };
   });
 
-  app.get("/api/lines", async () => deps.views.lines());
+  app.get("/api/lines", async (request) => {
+    const all = await deps.views.lines();
+    const scope = plantScope(request);
+    return scope === undefined ? all : { ...all, lines: all.lines.filter((l) => l.plant === scope) };
+  });
 
   app.get(
     "/api/output",
@@ -49,7 +62,9 @@ export function apiRoutes(app: FastifyInstance, deps: ApiDeps): void {
         throw new HttpError(400, "bad_request", "from and to must be ISO 8601 date-times");
       }
       if (from.getTime() >= to.getTime()) throw new HttpError(400, "bad_request", "from must be before to");
-      const lines = await deps.store.sumOutput({ from, to, plant: q.plant, line: q.line });
+      // A plant's own people see only their plant (the access hook refused any other ?plant=).
+      const plant = q.plant ?? plantScope(request);
+      const lines = await deps.store.sumOutput({ from, to, plant, line: q.line });
       const total = lines.reduce((t, l) => ({ good: t.good + l.good, reject: t.reject + l.reject }), {
         good: 0,
         reject: 0,

@@ -1,17 +1,42 @@
 import { describe, expect, it } from "vitest";
-import { LineStateTracker } from "../../../gateway/lines/line-state.ts";
+import { RegistryCalendar } from "../../../gateway/lines/line-calendar.ts";
+import {
+  type DowntimeRecord,
+  type LineStateOptions,
+  LineStateTracker,
+  type StateTransition,
+} from "../../../gateway/lines/line-state.ts";
+import { parseRegistry } from "../../../protocol/index.ts";
 import { FakeClock } from "../support/fakes.ts";
 
-function setup(ratedPerMin = 120) {
+function setup(ratedPerMin = 120, opts: LineStateOptions = {}, calendar?: RegistryCalendar) {
   const clock = new FakeClock();
-  const t = new LineStateTracker([{ plant: "p", line: "l1", ratedPerMin }], clock);
-  return { clock, t, snap: () => t.snapshot("p", "l1")! };
+  const transitions: StateTransition[] = [];
+  const downtime: DowntimeRecord[] = [];
+  const t = new LineStateTracker([{ plant: "p", line: "l1", ratedPerMin }], clock, opts, calendar, {
+    transition: (x) => transitions.push(x),
+    downtime: (d) => downtime.push(d),
+  });
+  /** One sample a second for `seconds`, `good` masks each. */
+  const run = (seconds: number, good: number, run?: boolean) => {
+    for (let i = 0; i < seconds; i++) {
+      clock.advance(1000);
+      t.sampleAccepted("p", "l1", clock.now(), good, { run });
+    }
+  };
+  return { clock, t, run, transitions, downtime, snap: () => t.snapshot("p", "l1")! };
 }
 
 describe("LineStateTracker", () => {
   it("is unknown before the first message", () => {
     const { snap } = setup();
-    expect(snap()).toEqual({ state: "unknown", since: null, lastSeen: null, ratePerMin: 0 });
+    expect(snap()).toMatchObject({
+      state: "unknown",
+      since: null,
+      lastSeen: null,
+      ratePerMin: 0,
+      microStops: 0,
+    });
   });
 
   it("is running while good counts advance, with the rate over the last minute", () => {
@@ -21,24 +46,21 @@ describe("LineStateTracker", () => {
       t.sampleAccepted("p", "l1", clock.now(), 2);
       clock.advance(1000);
     }
-    expect(snap()).toEqual({ state: "running", since: start, lastSeen: start + 9000, ratePerMin: 20 });
+    expect(snap()).toMatchObject({ state: "running", since: start, lastSeen: start + 9000, ratePerMin: 20 });
   });
 
-  it("becomes stopped 30 s after the last good count (fast line), then running again", () => {
-    const { clock, t, snap } = setup(120);
+  it("decides stopped after 30 s without a good count (fast line); the stop began at the last count", () => {
+    const { clock, t, run, snap, transitions } = setup(120);
     const last = clock.now();
     t.sampleAccepted("p", "l1", last, 5);
-    for (let i = 0; i < 30; i++) {
-      clock.advance(1000);
-      t.sampleAccepted("p", "l1", clock.now(), 0);
-    }
+    run(30, 0);
     expect(snap().state).toBe("running");
-    clock.advance(1000);
-    t.sampleAccepted("p", "l1", clock.now(), 0);
-    expect(snap()).toMatchObject({ state: "stopped", since: last + 30_000 });
-    clock.advance(1000);
-    t.sampleAccepted("p", "l1", clock.now(), 1);
-    expect(snap()).toMatchObject({ state: "running", since: clock.now() });
+    run(1, 0);
+    expect(snap()).toMatchObject({ state: "stopped", since: last });
+    expect(transitions.map((x) => `${x.from}>${x.to}@${x.at - last}`)).toEqual([
+      "unknown>running@0",
+      "running>stopped@0",
+    ]);
   });
 
   it("waits 10 ideal cycles before calling a slow line stopped", () => {
@@ -54,10 +76,61 @@ describe("LineStateTracker", () => {
     expect(snap().state).toBe("stopped");
   });
 
+  it("stops at once when the run signal goes off, from that sample's time", () => {
+    const { clock, run, snap } = setup(120);
+    run(5, 2, true);
+    run(1, 0, false);
+    expect(snap()).toMatchObject({ state: "stopped", since: clock.now() });
+  });
+
+  it("needs counts over the resume window (hysteresis) before a stopped line runs again", () => {
+    const { clock, run, snap, downtime } = setup(120, { resumeMs: 2000 });
+    run(3, 2, true);
+    run(1, 0, false);
+    const stoppedAt = clock.now();
+    run(200, 0, false);
+    run(1, 1, true); // one stray count: still stopped
+    const resumedAt = clock.now();
+    expect(snap().state).toBe("stopped");
+    run(1, 2, true);
+    expect(snap().state).toBe("stopped");
+    run(1, 2, true);
+    expect(snap()).toMatchObject({ state: "running", since: resumedAt });
+    expect(downtime).toEqual([
+      {
+        plant: "p",
+        line: "l1",
+        start: stoppedAt,
+        end: resumedAt,
+        durationMs: resumedAt - stoppedAt,
+        micro: false,
+      },
+    ]);
+  });
+
+  it("records no downtime for the instant between a line's first message and its first counted sample", () => {
+    const { clock, t, snap, downtime, transitions } = setup();
+    t.messageSeen("p", "l1");
+    t.sampleAccepted("p", "l1", clock.now(), 3);
+    expect(snap()).toMatchObject({ state: "running", since: clock.now() });
+    expect(transitions.map((x) => x.to)).toEqual(["stopped", "running"]);
+    expect(downtime).toEqual([]);
+  });
+
+  it("counts a short stop as a micro-stop (recorded, flagged)", () => {
+    const { run, snap, downtime } = setup(120, { resumeMs: 0, microStopMs: 60_000 });
+    run(3, 2, true);
+    run(10, 0, false);
+    run(3, 2, true);
+    expect(snap()).toMatchObject({ state: "running", microStops: 1 });
+    expect(downtime).toHaveLength(1);
+    expect(downtime[0]).toMatchObject({ micro: true, durationMs: 10_000 });
+  });
+
   it("is offline at once after an offline status (last will) and online again with the next message", () => {
     const { clock, t, snap } = setup();
     t.statusReceived("p", "l1", "online");
-    expect(snap().state).toBe("stopped");
+    expect(snap()).toMatchObject({ state: "stopped", since: clock.now() });
     clock.advance(500);
     t.statusReceived("p", "l1", "offline");
     expect(snap()).toMatchObject({ state: "offline", since: clock.now() });
@@ -86,5 +159,46 @@ describe("LineStateTracker", () => {
     const { t } = setup();
     t.sampleAccepted("p", "nope", 0, 1);
     expect(t.snapshot("p", "nope")).toBeUndefined();
+  });
+
+  it("is idle outside the shift calendar and in planned downtime, stopped inside, running whenever it produces", () => {
+    // FakeClock starts 2020-02-10 10:00 +08:00; one shift 08:00-18:00, lunch 12:00-12:30 planned downtime.
+    const reg = parseRegistry(`
+regions: [ { id: r, name: R } ]
+plants:
+  - id: p
+    name: P
+    region: r
+    shifts: [ { name: day, start: "08:00", end: "18:00" } ]
+    plannedDowntime: [ { start: "12:00", end: "12:30", reason: lunch } ]
+    lines: [ { id: l1, name: L1, type: flat, ratedPerMin: 120 } ]
+`);
+    const { clock, t, snap, transitions } = setup(120, {}, new RegistryCalendar(reg));
+    t.statusReceived("p", "l1", "online");
+    expect(snap().state).toBe("stopped");
+    clock.t = Date.parse("2020-02-10T12:00:00+08:00");
+    t.statusReceived("p", "l1", "online");
+    expect(snap()).toMatchObject({ state: "idle", since: clock.now() });
+    clock.t = Date.parse("2020-02-10T12:30:00+08:00");
+    t.messageSeen("p", "l1");
+    expect(snap().state).toBe("stopped");
+    for (const at of ["17:59:58", "17:59:59", "18:00:01"]) {
+      clock.t = Date.parse(`2020-02-10T${at}+08:00`);
+      t.sampleAccepted("p", "l1", clock.now(), 5); // into overtime: it produces, so it runs
+    }
+    expect(snap()).toMatchObject({ state: "running", since: Date.parse("2020-02-10T17:59:58+08:00") });
+    clock.t = Date.parse("2020-02-10T18:00:40+08:00");
+    t.messageSeen("p", "l1");
+    expect(snap().state).toBe("idle");
+    // The device was silent between the jumps of the fake clock: offline until its next message.
+    expect(transitions.map((x) => x.to)).toEqual([
+      "stopped",
+      "idle",
+      "offline",
+      "stopped",
+      "offline",
+      "running",
+      "idle",
+    ]);
   });
 });

@@ -1,0 +1,119 @@
+import { performance } from "node:perf_hooks";
+import { addDays, dayStart, productionDay } from "../gateway/lines/production-day.ts";
+import { writeHistory } from "./support/history.ts";
+import { percentile, round } from "./support/proc.ts";
+import { ADMIN_TOKEN, influxQuery, startGateway, startInflux, tempDir } from "./support/processes.ts";
+import { benchLines, registryYaml } from "./support/registry.ts";
+
+/**
+ * Queries (issue 7 goal: /api/capacity and /api/plants/:plant/days p99 ≤ 50 ms over 300 lines × 30 days):
+ * 30 plants × 10 lines of history (1-minute points; --quick: 10-minute points) written straight to
+ * InfluxDB, then the gateway (its own process) answers each route repeatedly, one request at a time,
+ * rotating dates and plants so no answer is a cache hit of the one before. `npm run bench -- queries`.
+ */
+const TZ = "Asia/Shanghai";
+
+export interface RouteFigures {
+  route: string;
+  requests: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export interface QueriesResult {
+  lines: number;
+  days: number;
+  pointStepMinutes: number;
+  points: number;
+  loadSeconds: number;
+  routes: RouteFigures[];
+  capacityP99Ms: number;
+  daysP99Ms: number;
+  linesP99Ms: number;
+}
+
+async function time(url: string, requests: number, path: (i: number) => string): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < requests; i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${url}${path(i)}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`${path(i)}: HTTP ${res.status}`);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+export async function run(opts: { quick?: boolean } = {}): Promise<QueriesResult> {
+  const quick = opts.quick ?? false;
+  const stepMin = quick ? 10 : 1;
+  const lines = benchLines(300);
+  const today = productionDay(Date.now(), TZ);
+  const first = addDays(today, -30);
+  const tmp = await tempDir("queries");
+  const influx = await startInflux(tmp.dir);
+  try {
+    await influxQuery(influx.url, "CREATE DATABASE masktally");
+    const t0 = performance.now();
+    const history = await writeHistory({
+      url: influx.url,
+      database: "masktally",
+      lines,
+      from: dayStart(first, TZ).getTime(),
+      to: Date.now() - 60_000,
+      stepMs: stepMin * 60_000,
+    });
+    const loadSeconds = round((performance.now() - t0) / 1000);
+    const g = await startGateway(tmp.dir, { influx: influx.url }, registryYaml(lines));
+    try {
+      const base = `http://127.0.0.1:${g.httpPort}`;
+      const n = quick ? 20 : 200;
+      const warm = (p: (i: number) => string) => time(base, 2, p);
+      const capacity = (i: number) => `/api/capacity?date=${addDays(today, -1 - (i % 30))}`;
+      const days = (i: number) =>
+        `/api/plants/p${String((i % 30) + 1).padStart(3, "0")}/days?from=${first}&to=${addDays(today, -1)}`;
+      const linesPath = () => "/api/lines";
+      const routes: RouteFigures[] = [];
+      for (const [route, path] of [
+        ["/api/capacity", capacity],
+        ["/api/plants/:plant/days (30 days)", days],
+        ["/api/lines", linesPath],
+      ] as const) {
+        await warm(path);
+        const ms = await time(base, n, path);
+        routes.push({
+          route,
+          requests: n,
+          p50Ms: round(percentile(ms, 50)),
+          p99Ms: round(percentile(ms, 99)),
+        });
+      }
+      return {
+        lines: lines.length,
+        days: 30,
+        pointStepMinutes: stepMin,
+        points: history.points,
+        loadSeconds,
+        routes,
+        capacityP99Ms: routes[0]!.p99Ms,
+        daysP99Ms: routes[1]!.p99Ms,
+        linesP99Ms: routes[2]!.p99Ms,
+      };
+    } finally {
+      await g.stop();
+    }
+  } finally {
+    await influx.stop();
+    await tmp.cleanup();
+  }
+}
+
+export function report(result: unknown): string {
+  const r = result as QueriesResult;
+  return [
+    `queries: ${r.lines} lines × ${r.days} days, ${r.pointStepMinutes}-minute points (${r.points} points, loaded in ${r.loadSeconds} s)`,
+    "route | requests | p50 ms | p99 ms",
+    ...r.routes.map((x) => `${x.route} | ${x.requests} | ${x.p50Ms} | ${x.p99Ms}`),
+    "(goal: /api/capacity and /api/plants/:plant/days p99 ≤ 50 ms)",
+  ].join("\n");
+}
