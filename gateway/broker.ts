@@ -33,6 +33,13 @@ export interface BrokerLimits {
   maxConnections: number;
   /** A socket that sends no CONNECT within this is closed (aedes `connectTimeout`). Default 10 s. */
   connectTimeoutMs: number;
+  /**
+   * QoS 0 publishes are acknowledged-and-dropped (counted) while this many samples wait for the store
+   * (`BrokerOptions.backlog`). Default 20,000. QoS 0 promises no delivery (MQTT 3.1.1 §4.3.1); a flood from
+   * many connections would otherwise hold up to a socket chunk of publishes per connection in memory and
+   * take the store's capacity from QoS 1 devices. QoS 1 is never shed: its per-client window bounds it.
+   */
+  qos0ShedBacklog: number;
 }
 
 export const DEFAULT_LIMITS: BrokerLimits = {
@@ -41,6 +48,7 @@ export const DEFAULT_LIMITS: BrokerLimits = {
   maxInflightInbound: 100,
   maxConnections: 10_000,
   connectTimeoutMs: 10_000,
+  qos0ShedBacklog: 20_000,
 };
 
 export interface BrokerTls {
@@ -58,7 +66,13 @@ export interface BrokerOptions {
   tls?: BrokerTls | undefined;
   /** Folder for broker state on disk (sessions, queued QoS 1/2 messages, retained, wills); memory when unset. */
   persistenceDir?: string | undefined;
+  /** Cluster (ADR 0011): a shared emitter and persistence (Redis) instead of the in-process ones; wins over persistenceDir. */
+  shared?: { mq: unknown; persistence: { destroy(cb?: () => void): unknown } } | undefined;
   limits?: Partial<BrokerLimits> | undefined;
+  /** Samples accepted but not yet stored (the BatchWriter's pending): QoS 0 is shed above `qos0ShedBacklog`. */
+  backlog?: (() => number) | undefined;
+  /** Called for every QoS 0 publish shed under overload, for the drops metric. */
+  onShed?: (() => void) | undefined;
   /** Called for every refused connection and protocol/limit violation, for metrics. */
   onRejected?: (reason: RejectReason) => void;
   /** Demo/tests: clients without credentials may publish any registry line. */
@@ -132,6 +146,13 @@ function handlers(o: BrokerOptions, identities: WeakMap<Client, Identity>, log: 
     authorizePublish(client, packet, cb) {
       const identity = client === null ? undefined : identities.get(client);
       if (client === null || identity === undefined) return cb(new Error("publisher unknown"));
+      if (packet.qos === 0 && o.backlog !== undefined && o.backlog() >= limits.qos0ShedBacklog) {
+        o.onShed?.();
+        packet.topic = DROP_TOPIC;
+        packet.retain = false;
+        packet.payload = Buffer.alloc(0);
+        return cb(null);
+      }
       o.onPublish(identity, client.id, packet.topic, packet.payload as Uint8Array).then(
         (verdict) => {
           if (verdict.kind === "deny") return cb(new Error(verdict.message));
@@ -206,8 +227,8 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
   const log = o.log.child({ module: "broker" });
   const identities = new WeakMap<Client, Identity>();
   const limits = { ...DEFAULT_LIMITS, ...o.limits };
-  const persistence = await openPersistence(o.persistenceDir);
-  const broker = await Aedes.createBroker({ ...handlers(o, identities, log), persistence });
+  const persistence = o.shared?.persistence ?? (await openPersistence(o.persistenceDir));
+  const broker = await Aedes.createBroker({ ...handlers(o, identities, log), persistence, mq: o.shared?.mq });
   watchErrors(broker, o, log);
   const accept = (conn: Socket) => {
     const client = broker.handle(conn);

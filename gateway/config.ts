@@ -37,6 +37,8 @@ export const GatewayConfigSchema = Type.Object(
           maxInflightInbound: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_535 })),
           maxConnections: Type.Optional(Type.Integer({ minimum: 1 })),
           connectTimeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
+          /** Samples waiting for the store above which QoS 0 publishes are acknowledged and dropped. */
+          qos0ShedBacklog: Type.Optional(Type.Integer({ minimum: 100 })),
         },
         { additionalProperties: false },
       ),
@@ -66,9 +68,22 @@ export const GatewayConfigSchema = Type.Object(
           broker: Type.String({ pattern: "^mqtts?://" }),
           username: Type.String({ pattern: "^[a-z0-9][a-z0-9-]{0,31}$" }),
           passwordFile: Type.Optional(Type.String({ minLength: 1 })),
-          plants: Type.Optional(Type.Array(Type.String({ pattern: "^[a-z0-9][a-z0-9-]{0,31}$" }), { minItems: 1 })),
+          plants: Type.Optional(
+            Type.Array(Type.String({ pattern: "^[a-z0-9][a-z0-9-]{0,31}$" }), { minItems: 1 }),
+          ),
           intervalMs: Type.Optional(Type.Integer({ minimum: 200, maximum: 600_000 })),
           resyncHours: Type.Optional(Type.Number({ minimum: 0, maximum: 24 * 31 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Broker cluster (issue 8, ADR 0011): instances sharing MQTT state and line ownership via Redis. */
+    cluster: Type.Optional(
+      Type.Object(
+        {
+          redis: Type.String({ pattern: "^rediss?://" }),
+          instanceId: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9._-]{1,64}$" })),
+          leaseMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 300_000 })),
         },
         { additionalProperties: false },
       ),

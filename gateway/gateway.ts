@@ -7,6 +7,8 @@ import { ConfigError, parseRegistry, type Registry, registryLines } from "../pro
 import { type Devices, loadDevices } from "./auth/devices.ts";
 import { type BrokerLimits, type RunningBroker, startBroker } from "./broker.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { type ClusterSettings, type RunningCluster, startCluster } from "./cluster/cluster.ts";
+import { LineLeases } from "./cluster/line-leases.ts";
 import { Federation } from "./federation/federation.ts";
 import { InfluxMinuteSums } from "./federation/minute-sums.ts";
 import type { RunningUpstream, UpstreamSettings } from "./federation/upstream.ts";
@@ -25,6 +27,7 @@ import { createMetrics } from "./metrics.ts";
 import { type DurableWrites, openDurableWrites, retryUntilUp } from "./store/durable-writes.ts";
 import { InfluxSampleStore } from "./store/influx-sample-store.ts";
 import { startManagedInflux } from "./store/managed-influx.ts";
+import { type HourlyRollups, openRollups } from "./store/rollup-hours.ts";
 import type { SampleStore } from "./store/sample-store.ts";
 import { VERSION } from "./version.ts";
 
@@ -74,6 +77,8 @@ export interface GatewayOptions {
   storeWriteTimeoutMs?: number | undefined;
   /** Federation (issue 8): forward this gateway's per-minute roll-ups to a bureau gateway's broker. */
   upstream?: UpstreamSettings | undefined;
+  /** Broker cluster (issue 8, ADR 0011): share MQTT state and line ownership with other instances via Redis. */
+  cluster?: ClusterSettings | undefined;
 }
 
 export interface RunningGateway {
@@ -133,11 +138,14 @@ interface Parts {
   broker?: RunningBroker;
   writer?: BatchWriter;
   durable?: DurableWrites;
+  rollups?: HourlyRollups | undefined;
   app?: FastifyInstance;
   events?: LineEvents;
   production?: Production;
   stopInflux?: () => Promise<void>;
   upstream?: RunningUpstream;
+  cluster?: RunningCluster;
+  leases?: LineLeases;
 }
 
 /** Ordered shutdown (STYLE.md): stop taking messages, flush the writer, close HTTP, stop the managed InfluxDB. */
@@ -146,9 +154,13 @@ async function stopParts(p: Parts, log: Logger, flushTimeoutMs = 10_000): Promis
     ["stop alerts", p.production?.stop],
     ["close mqtt", p.broker?.close],
     ["flush writer", p.writer && (() => p.writer!.close(flushTimeoutMs))],
+    // After the flush, so no point of ours is still on its way when another instance takes a line over.
+    ["release line leases", p.leases && (() => p.leases!.stop())],
+    ["stop cluster", p.cluster?.stop],
     // After the flush: the last stored minutes go into the upstream outbox before it closes.
     ["stop upstream", p.upstream?.stop],
     ["close spool", p.durable?.close],
+    ["stop rollups", p.rollups?.close && (() => p.rollups!.close())],
     [
       "close http",
       p.app &&
@@ -203,6 +215,7 @@ function wireIngest(
     ...{ registry, devices, tracker, writer, lineState, drops, clock, log: o.log },
     onMessage: (kind) => metrics.messagesIn.inc({ kind }),
     onSeen: (plant, line) => metrics.lastSeen.set({ plant, line }, clock.now() / 1000),
+    ownership: parts.leases,
   });
   return { metrics, lineState, writer, ingest, clock };
 }
@@ -221,9 +234,18 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
     // Broker state and the spool live under the data dir; a test's injected store without one keeps both in memory.
     const dataDir = o.dataDir ?? (o.store === undefined ? "./data" : undefined);
     const federation = new Federation({ upstream: o.upstream, clock: o.clock ?? systemClock, log: o.log });
+    // Before the spool opens: its replay must mark the past hours it rewrites (ADR 0010). Not in a cluster:
+    // another instance's late writes would not mark this one's hours dirty, so queries read raw there.
+    parts.rollups = o.cluster
+      ? undefined
+      : await openRollups(store, o.clock ?? systemClock, o.log.child({ module: "rollups" }));
+    const rolling = parts.rollups?.writesThrough(store) ?? store;
+    if (o.cluster) parts.cluster = await startCluster(o.cluster, o.log.child({ module: "cluster" }));
     parts.durable = await openDurableWrites({
-      store: federation.writesThrough(store),
-      dataDir,
+      store: federation.writesThrough(rolling),
+      // Cluster: no disk spool — a point acknowledged from one instance's disk would be invisible to the
+      // instance taking its lines over, which would count it again (ADR 0011).
+      dataDir: parts.cluster ? undefined : dataDir,
       log: o.log.child({ module: "spool" }),
       writeTimeoutMs: o.storeWriteTimeoutMs,
     });
@@ -234,6 +256,14 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
     tracker.restore(parts.durable.spoolMarks);
     log.info({ series: marks.length, spooled: parts.durable.spooled() }, "odometer marks restored");
     parts.durable.start();
+    if (parts.cluster) {
+      parts.leases = new LineLeases({
+        ...{ store: parts.cluster.leases, instanceId: parts.cluster.instanceId, tracker },
+        ...{ marks: () => store.lastMarks(), clock: o.clock ?? systemClock, log: o.log },
+        ttlMs: o.cluster?.leaseMs,
+      });
+    }
+    parts.rollups?.start();
     const { metrics, lineState, writer, ingest, clock } = wireIngest(o, registry, devices, tracker, parts);
     parts.writer = writer;
     federation.receive({
@@ -252,6 +282,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
       ),
       log: o.log,
       persistenceDir: dataDir === undefined ? undefined : join(dataDir, "broker"),
+      shared: parts.cluster?.broker(),
       tls: o.tls && {
         cert: await readFile(o.tls.cert),
         key: await readFile(o.tls.key),
@@ -259,8 +290,11 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
       },
       limits: o.limits,
       onRejected: (reason) => metrics.rejections.inc({ reason }),
+      backlog: () => writer.pending,
+      onShed: () => metrics.drops.inc({ reason: "overload" }),
     });
     const broker = parts.broker;
+    parts.leases?.start();
     parts.production = await startProduction({
       registry,
       registryFile: typeof o.registry === "string" ? o.registry : null,
@@ -277,6 +311,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
       log: o.log.child({ module: "production" }),
       scope: requestPlants,
       freshness: federation.freshness,
+      rollups: parts.rollups ?? null,
     });
     const production = parts.production;
     parts.upstream =

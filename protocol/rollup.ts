@@ -29,7 +29,11 @@ export const MINUTE_MS = 60_000;
  * late samples replaces the earlier value at the bureau instead of adding to it.
  */
 const MinuteSchema = Type.Object(
-  { t: Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000, multipleOf: MINUTE_MS }), g: Count, r: Count },
+  {
+    t: Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000, multipleOf: MINUTE_MS }),
+    g: Count,
+    r: Count,
+  },
   { additionalProperties: false },
 );
 
@@ -48,13 +52,20 @@ const RollupLineSchema = Type.Object(
     ),
     /** Active alerts on the line at the plant (kind and when raised). */
     alerts: Type.Optional(
-      Type.Array(Type.Object({ kind: Type.String({ maxLength: 32 }), raisedAt: Type.String({ maxLength: 40 }) }), {
-        maxItems: 16,
-      }),
+      Type.Array(
+        Type.Object({ kind: Type.String({ maxLength: 32 }), raisedAt: Type.String({ maxLength: 40 }) }),
+        {
+          maxItems: 16,
+        },
+      ),
     ),
     /** The plant's registry entry for the line, so the bureau can spot a registry that disagrees. */
     entry: Type.Optional(
-      Type.Object({ name: Type.String({ maxLength: 100 }), type: Type.String({ maxLength: 16 }), ratedPerMin: Type.Number() }),
+      Type.Object({
+        name: Type.String({ maxLength: 100 }),
+        type: Type.String({ maxLength: 16 }),
+        ratedPerMin: Type.Number(),
+      }),
     ),
   },
   { additionalProperties: false },
@@ -84,7 +95,11 @@ export const MAX_ROLLUP_MINUTES = 1000;
 export function decodeRollup(payload: Uint8Array | string): Decoded<Rollup> {
   const size = typeof payload === "string" ? Buffer.byteLength(payload) : payload.byteLength;
   if (size > MAX_ROLLUP_BYTES) {
-    return { ok: false, reason: "too-large", message: `roll-up of ${size} bytes exceeds ${MAX_ROLLUP_BYTES}` };
+    return {
+      ok: false,
+      reason: "too-large",
+      message: `roll-up of ${size} bytes exceeds ${MAX_ROLLUP_BYTES}`,
+    };
   }
   let json: unknown;
   try {

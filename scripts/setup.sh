@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what masktally needs on a Debian/Ubuntu machine with Node.js 20+: the npm packages (npm ci) and
-# the Debian packages (influxdb for the managed InfluxDB; with --test also chromium, socat, mosquitto-clients and a CJK font
+# the Debian packages (influxdb for the managed InfluxDB; with --test also chromium, socat, mosquitto-clients, redis-server and a CJK font
 # for the test suite). Safe to run again: it installs only what is missing.
 #   usage: scripts/setup.sh [--test | --bench]   (--bench: also mosquitto, for the benchmark's baseline)
 set -euo pipefail
@@ -12,6 +12,7 @@ if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v socat >/dev/null 2>&1 || need+=(socat)
   command -v mosquitto_sub >/dev/null 2>&1 || need+=(mosquitto-clients)
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 fi
 # --bench: the do-it-yourself baseline of `npm run bench` (bench/README.md) needs the Mosquitto broker.

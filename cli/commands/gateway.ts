@@ -34,6 +34,10 @@ interface GatewayFlags {
   database?: string;
   /** Config-file only: forward roll-ups to a bureau gateway (issue 8). */
   upstream?: GatewayOptions["upstream"];
+  /** Broker cluster: config `cluster`, or --redis/--instance-id (issue 8). */
+  cluster?: GatewayOptions["cluster"];
+  redis?: string;
+  instanceId?: string;
 }
 
 const SETTINGS = [
@@ -54,6 +58,7 @@ const SETTINGS = [
   "alerts",
   "database",
   "upstream",
+  "cluster",
 ] as const;
 
 /** --tls-cert/--tls-key/--tls-port override the config file's `tls`; both files must exist. */
@@ -75,6 +80,19 @@ function tlsSettings(flags: GatewayFlags, fromFile: GatewayFlags["tls"]): Gatewa
   return tls;
 }
 
+/** --redis/--instance-id override the config file's `cluster`; an instance id alone is an error. */
+function clusterSettings(flags: GatewayFlags, fromFile: GatewayFlags["cluster"]): GatewayFlags["cluster"] {
+  const redis = flags.redis ?? fromFile?.redis;
+  if (redis === undefined) {
+    if (flags.instanceId === undefined) return undefined;
+    throw new ConfigError("gateway settings", [{ path: "--instance-id", message: "needs --redis" }]);
+  }
+  if (!/^rediss?:\/\//.test(redis)) {
+    throw new ConfigError("gateway settings", [{ path: "--redis", message: "must be a redis:// URL" }]);
+  }
+  return { ...fromFile, redis, instanceId: flags.instanceId ?? fromFile?.instanceId };
+}
+
 /** Precedence: a flag given on the command line, then the config file, then the env var, then the default. */
 async function settings(cmd: Command, flags: GatewayFlags): Promise<Omit<GatewayOptions, "log">> {
   const file = flags.config === undefined ? {} : await loadGatewayConfig(flags.config);
@@ -85,8 +103,13 @@ async function settings(cmd: Command, flags: GatewayFlags): Promise<Omit<Gateway
   }
   const s = merged as Omit<GatewayFlags, "config">;
   checkSettings(s);
-  const { tlsCert: _c, tlsKey: _k, tlsPort: _p, ...rest } = s;
-  return { ...rest, tls: tlsSettings(flags, s.tls), registry: s.registry as string };
+  const { tlsCert: _c, tlsKey: _k, tlsPort: _p, redis: _r, instanceId: _i, ...rest } = s;
+  return {
+    ...rest,
+    tls: tlsSettings(flags, s.tls),
+    cluster: clusterSettings(flags, s.cluster),
+    registry: s.registry as string,
+  };
 }
 
 async function runGateway(flags: GatewayFlags, cmd: Command): Promise<void> {
@@ -133,6 +156,8 @@ export function register(program: Command): void {
     .option("--tls-cert <file>", "PEM certificate: also listen for MQTT over TLS")
     .option("--tls-key <file>", "PEM private key of --tls-cert")
     .option("--tls-port <n>", "MQTT over TLS port (default 8883; 0 = a free one)", intArg(0, 65535))
+    .option("--redis <url>", "broker cluster: share MQTT state and lines with other instances (redis://…)")
+    .option("--instance-id <id>", "broker cluster: this instance's unique id (default host-pid)")
     .option("--allow-anonymous", "accept MQTT clients without credentials (demo/test only)", false)
     .addOption(
       new Option("--admin-token <token>", "token the HTTP API requires (except /api/health)").env(

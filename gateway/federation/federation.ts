@@ -23,12 +23,11 @@ export class Federation {
   readonly #dirty: DirtyMinutes | null;
   #receiver: RollupReceiver | null = null;
 
-  constructor(
-    private readonly o: { upstream?: UpstreamSettings | undefined; clock: Clock; log: Logger },
-  ) {
+  constructor(private readonly o: { upstream?: UpstreamSettings | undefined; clock: Clock; log: Logger }) {
     this.freshness = new FreshnessBoard(o.clock);
     const plants = o.upstream?.plants;
-    this.#dirty = o.upstream === undefined ? null : new DirtyMinutes(plants === undefined ? null : new Set(plants));
+    this.#dirty =
+      o.upstream === undefined ? null : new DirtyMinutes(plants === undefined ? null : new Set(plants));
   }
 
   /** The store the writer and spool write through: with `upstream`, writes mark their minutes to forward. */
@@ -42,7 +41,12 @@ export class Federation {
     writer: Pick<BatchWriter, "enqueue" | "barrier">;
     onDrop: (reason: DropReason) => void;
   }): void {
-    const drops = new DropCounter(this.o.log.child({ module: "federation" }), this.o.clock, 10_000, deps.onDrop);
+    const drops = new DropCounter(
+      this.o.log.child({ module: "federation" }),
+      this.o.clock,
+      10_000,
+      deps.onDrop,
+    );
     this.#receiver = new RollupReceiver({ ...deps, drops, freshness: this.freshness, clock: this.o.clock });
   }
 

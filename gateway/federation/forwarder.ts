@@ -50,7 +50,8 @@ export class Forwarder {
     const from = Math.floor(fromMs / MINUTE_MS) * MINUTE_MS;
     const rows = await this.d.sums.range(from, this.d.clock.now() + MINUTE_MS);
     const forwarded = new Set(this.d.lines().map((l) => lineKey(l.plant, l.line)));
-    for (const r of rows) if (forwarded.has(lineKey(r.plant, r.line))) this.d.dirty.mark(r.plant, r.line, r.t);
+    for (const r of rows)
+      if (forwarded.has(lineKey(r.plant, r.line))) this.d.dirty.mark(r.plant, r.line, r.t);
     return rows.length;
   }
 
@@ -110,7 +111,16 @@ export class Forwarder {
           for (const l of lines) if (l.plant === plant) this.#line(byLine, plant, l.line).entry = l.entry;
         }
         for (const group of chunkLines([...byLine.values()])) {
-          yield { plant, body: { v: 1, gateway: this.d.gateway, sent: this.d.clock.now(), every: this.d.everyMs, lines: group } };
+          yield {
+            plant,
+            body: {
+              v: 1,
+              gateway: this.d.gateway,
+              sent: this.d.clock.now(),
+              every: this.d.everyMs,
+              lines: group,
+            },
+          };
         }
       }
     }
@@ -128,12 +138,14 @@ export class Forwarder {
 
 function chunk(entries: Entry[]): Entry[][] {
   const out: Entry[][] = [];
-  for (let i = 0; i < entries.length; i += MAX_ROLLUP_MINUTES) out.push(entries.slice(i, i + MAX_ROLLUP_MINUTES));
+  for (let i = 0; i < entries.length; i += MAX_ROLLUP_MINUTES)
+    out.push(entries.slice(i, i + MAX_ROLLUP_MINUTES));
   return out;
 }
 
 function chunkLines(lines: RollupLine[]): RollupLine[][] {
   const out: RollupLine[][] = [];
-  for (let i = 0; i < lines.length; i += MAX_LINES_PER_MESSAGE) out.push(lines.slice(i, i + MAX_LINES_PER_MESSAGE));
+  for (let i = 0; i < lines.length; i += MAX_LINES_PER_MESSAGE)
+    out.push(lines.slice(i, i + MAX_LINES_PER_MESSAGE));
   return out;
 }

@@ -17,9 +17,12 @@ const SILENT_INTERVALS = 6;
 const SILENT_MIN_MS = 30_000;
 
 function hhmm(ms: number, tz: string): string {
-  return new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit", hour12: false }).format(
-    ms,
-  );
+  return new Intl.DateTimeFormat("en-GB", {
+    timeZone: tz,
+    hour: "2-digit",
+    minute: "2-digit",
+    hour12: false,
+  }).format(ms);
 }
 
 function duration(ms: number): string {

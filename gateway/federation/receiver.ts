@@ -29,7 +29,12 @@ export interface ReceiverDeps {
 }
 
 /** A minute's absolute sums as one point keyed by (plant, line, ~rollup, minute): re-sent, it overwrites. */
-function toPoint(plant: string, line: string, gateway: string, m: { t: number; g: number; r: number }): OutputPoint {
+function toPoint(
+  plant: string,
+  line: string,
+  gateway: string,
+  m: { t: number; g: number; r: number },
+): OutputPoint {
   return {
     ...{ plant, line, epoch: ROLLUP_EPOCH, device: gateway, seq: m.t / MINUTE_MS, ts: m.t },
     ...{ good: m.g, reject: m.r, goodOdo: m.g, rejectOdo: m.r },

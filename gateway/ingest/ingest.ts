@@ -43,6 +43,16 @@ export interface IngestDeps {
   onMessage?: (kind: "telemetry" | "status") => void;
   /** Called for every publish on a line the device may use, for the per-line last-seen metric. */
   onSeen?: (plant: string, line: string) => void;
+  /** Cluster (ADR 0011): only the instance holding a line's lease counts its samples. */
+  ownership?: LineOwnership | undefined;
+}
+
+/** Which gateway instance of a cluster counts a line (gateway/cluster/line-leases.ts). */
+export interface LineOwnership {
+  /** True when this instance owns the line now; `leave` must follow. */
+  enter(plant: string, line: string): Promise<boolean>;
+  /** True when the line stayed ours until now, so the PUBACK may go. */
+  leave(plant: string, line: string): boolean;
 }
 
 interface Context {
@@ -85,7 +95,29 @@ export class Ingest {
     return parsed.kind === "telemetry" ? this.#telemetry(ctx, payload) : this.#status(ctx, payload);
   }
 
+  /**
+   * In a cluster, a sample for a line another instance owns is refused before its PUBACK (the connection
+   * closes): the device keeps it and resends it after reconnecting through the load balancer (ADR 0011).
+   */
   async #telemetry(ctx: Context, payload: Uint8Array): Promise<Verdict> {
+    const own = this.d.ownership;
+    if (own === undefined) return this.#count(ctx, payload);
+    const elsewhere = {
+      kind: "deny",
+      message: `line ${ctx.plant}/${ctx.line} is counted by another gateway instance`,
+    } as const;
+    if (!(await own.enter(ctx.plant, ctx.line))) return elsewhere;
+    let verdict: Verdict | undefined;
+    try {
+      verdict = await this.#count(ctx, payload);
+    } finally {
+      const held = own.leave(ctx.plant, ctx.line);
+      if (!held) verdict = elsewhere;
+    }
+    return verdict;
+  }
+
+  async #count(ctx: Context, payload: Uint8Array): Promise<Verdict> {
     const decoded = decodeSample(payload);
     if (!decoded.ok) return this.#drop(ctx, decoded.reason, { problem: decoded.message });
     const sample = decoded.value;

@@ -31,12 +31,12 @@ function linePeriod(
   from: number,
   to: number,
   now: number,
+  planned: Interval[],
 ): LinePeriod {
   const line = plant.lines.find((l) => l.id === lineId);
   const mine = states.filter((s) => s.line === lineId).sort((a, b) => a.at - b.at);
   const initial = mine.filter((s) => s.at < from).pop()?.state ?? null;
   const running = runningIntervals(initial, mine, from, to, now);
-  const planned = plannedIntervals(plant, lineId, from, Math.min(to, Math.max(from, now)));
   const runPlanned = totalMs(running) - totalMs(subtract(running, planned));
   const runMs = totalMs(running);
   const oee = computeOee({
@@ -56,8 +56,19 @@ function periodLines(
   iv: Interval,
   now: number,
 ) {
+  // Lines differ in plan only by the planned-downtime windows that apply to them: one calendar walk per set.
+  const memo = new Map<string, Interval[]>();
+  const plannedOf = (line: string) => {
+    const key = plant.plannedDowntime
+      .flatMap((w, i) => (w.lines === undefined || w.lines.includes(line) ? [i] : []))
+      .join(",");
+    const planned =
+      memo.get(key) ?? plannedIntervals(plant, line, iv[0], Math.min(iv[1], Math.max(iv[0], now)));
+    memo.set(key, planned);
+    return planned;
+  };
   const lines = plant.lines.map((l) =>
-    linePeriod(plant, l.id, sums.get(l.id) ?? ZERO, states, iv[0], iv[1], now),
+    linePeriod(plant, l.id, sums.get(l.id) ?? ZERO, states, iv[0], iv[1], now, plannedOf(l.id)),
   );
   const total = lines.reduce((s, l) => ({ good: s.good + l.good, reject: s.reject + l.reject }), ZERO);
   return { lines, total };

@@ -23,6 +23,7 @@ import { InfluxOutputAggregates } from "../store/influx-output-aggregates.ts";
 import type { LineStore } from "../store/line-store.ts";
 import { MemoryLineStore } from "../store/memory-line-store.ts";
 import { type OutputAggregates, SumOutputAggregates } from "../store/output-aggregates.ts";
+import type { RollupView } from "../store/rollup-hours.ts";
 import type { SampleStore } from "../store/sample-store.ts";
 import type { CapacityDeps } from "./capacity.ts";
 import { RegistryCalendar } from "./line-calendar.ts";
@@ -62,6 +63,8 @@ export interface ProductionOptions {
   scope?: PlantScope | undefined;
   /** Bureau gateway: federated plants' freshness for the capacity view and daily report (issue 8). */
   freshness?: CapacityDeps["freshness"] | undefined;
+  /** The gateway's hourly rollups (ADR 0010): day and capacity queries read them for clean, closed hours. */
+  rollups?: RollupView | null | undefined;
 }
 
 export interface Production {
@@ -119,7 +122,9 @@ export async function startProduction(o: ProductionOptions): Promise<Production>
   const registry = new RegistrySource(o.registry, o.registryFile, log);
   const lineStore: LineStore = o.influx !== null ? new InfluxLineStore(o.influx) : new MemoryLineStore();
   const aggregates: OutputAggregates =
-    o.influx !== null ? new InfluxOutputAggregates(o.influx) : new SumOutputAggregates(o.store);
+    o.influx !== null
+      ? new InfluxOutputAggregates(o.influx, o.rollups ?? null)
+      : new SumOutputAggregates(o.store);
   const calendar = new RegistryCalendar(o.registry);
   const settings = settingsOf(o.alerts);
   let alerts: AlertService | undefined;
@@ -194,7 +199,7 @@ export async function startProduction(o: ProductionOptions): Promise<Production>
       },
       capacity: {
         capacity: {
-          ...{ registry: current, store: o.store, tracker: o.tracker, clock: o.clock },
+          ...{ registry: current, aggregates, tracker: o.tracker, clock: o.clock },
           ...(o.freshness !== undefined ? { freshness: o.freshness } : {}),
         },
         registry: current,

@@ -1,62 +1,144 @@
 import type { InfluxDB } from "influx";
-import { addDays, dayStart, productionDay } from "../lines/production-day.ts";
+import { addDays, dayStart, productionDay, zoneOffsetMs } from "../lines/production-day.ts";
 import type {
   DailyOutputQuery,
   DailyOutputRow,
   HourlyOutputQuery,
   HourlyOutputRow,
+  LineTotalRow,
   OutputAggregates,
 } from "./output-aggregates.ts";
+import { HOUR_MS, ROLLUP, type RollupView } from "./rollup-hours.ts";
 
 interface Row {
-  time: Date;
+  time?: Date;
   plant: string;
   line: string;
-  good: number;
-  reject: number;
+  good: number | null;
+  reject: number | null;
+}
+
+type Bucket = "1h" | "1d" | "none";
+
+/** A stretch of [from, to) read from one measurement. */
+interface Segment {
+  from: number;
+  to: number;
+  source: "output" | typeof ROLLUP;
 }
 
 const TZ_RE = /^[A-Za-z0-9_+\-/]+$/;
 
 /**
- * Per-day output from raw `output` points with `GROUP BY time(1d) tz('…')`, which InfluxDB 1.6.7 buckets at
- * local midnight (STACK.md). The zone name goes into the query text (tz() takes no bound parameter), so it is
- * checked against the IANA name alphabet first.
+ * Output sums from InfluxDB. With a RollupView (the gateway's HourlyRollups, ADR 0010), clean rolled hours
+ * are read from `output_1h` and the rest (the current hours, dirty hours) from raw `output` points — exact
+ * either way. Rollup hours are UTC hours, so they are used only when the zone's offset is a whole number of
+ * hours over the whole range (Asia/Shanghai is; Asia/Kolkata is not and always reads raw).
+ * `GROUP BY time(1d) tz('…')` buckets at local midnight (STACK.md); the zone name goes into the query text
+ * (tz() takes no bound parameter), so it is checked against the IANA name alphabet first.
  */
 export class InfluxOutputAggregates implements OutputAggregates {
-  constructor(private readonly influx: InfluxDB) {}
-
-  /** One `GROUP BY time(bucket), plant, "line"` query over raw points in [from, to). */
-  #sums(bucket: "1h" | "1d", from: number, to: number, tz: string, plant: string | undefined) {
-    if (!TZ_RE.test(tz)) throw new RangeError(`not a time zone name: ${tz}`);
-    const where = plant !== undefined ? " AND plant = $plant" : "";
-    return this.influx.query<Row>(
-      `SELECT sum(good) AS good, sum(reject) AS reject FROM output WHERE time >= ${from}ms AND time < ${to}ms${where} GROUP BY time(${bucket}), plant, "line" fill(none) tz('${tz}')`,
-      { placeholders: plant !== undefined ? { plant } : {} },
-    );
-  }
+  constructor(
+    private readonly influx: InfluxDB,
+    private readonly rollups: RollupView | null = null,
+  ) {}
 
   async hourly(q: HourlyOutputQuery): Promise<HourlyOutputRow[]> {
     const rows = await this.#sums("1h", q.from.getTime(), q.to.getTime(), q.tz, q.plant);
-    return rows.map((r) => ({
-      from: r.time.getTime(),
-      plant: r.plant,
-      line: r.line,
-      good: r.good ?? 0,
-      reject: r.reject ?? 0,
-    }));
+    const out = new Map<string, HourlyOutputRow>();
+    for (const r of rows) {
+      const from = (r.time as Date).getTime();
+      merge(out, `${from}|${r.plant}|${r.line}`, r, () => ({ from, plant: r.plant, line: r.line }));
+    }
+    return [...out.values()];
   }
 
   async daily(q: DailyOutputQuery): Promise<DailyOutputRow[]> {
-    const from = dayStart(q.fromDate, q.tz).getTime();
-    const to = dayStart(addDays(q.toDate, 1), q.tz).getTime();
+    const { from, to } = dayRange(q);
     const rows = await this.#sums("1d", from, to, q.tz, q.plant);
-    return rows.map((r) => ({
-      date: productionDay(r.time.getTime(), q.tz),
-      plant: r.plant,
-      line: r.line,
-      good: r.good ?? 0,
-      reject: r.reject ?? 0,
-    }));
+    const out = new Map<string, DailyOutputRow>();
+    // One zone conversion per bucket, not per row: 300 lines × 30 days share 30 bucket times.
+    const dates = new Map<number, string>();
+    for (const r of rows) {
+      const t = (r.time as Date).getTime();
+      const date = dates.get(t) ?? productionDay(t, q.tz);
+      dates.set(t, date);
+      merge(out, `${date}|${r.plant}|${r.line}`, r, () => ({ date, plant: r.plant, line: r.line }));
+    }
+    return [...out.values()];
   }
+
+  async totals(q: DailyOutputQuery): Promise<LineTotalRow[]> {
+    const { from, to } = dayRange(q);
+    const rows = await this.#sums("none", from, to, q.tz, q.plant);
+    const out = new Map<string, LineTotalRow>();
+    for (const r of rows) merge(out, `${r.plant}|${r.line}`, r, () => ({ plant: r.plant, line: r.line }));
+    return [...out.values()];
+  }
+
+  /** One query per segment, sent as one request; rows of all segments together. */
+  async #sums(bucket: Bucket, from: number, to: number, tz: string, plant: string | undefined) {
+    if (!TZ_RE.test(tz)) throw new RangeError(`not a time zone name: ${tz}`);
+    const where = plant !== undefined ? " AND plant = $plant" : "";
+    const group =
+      bucket === "none" ? 'GROUP BY plant, "line"' : `GROUP BY time(${bucket}), plant, "line" fill(none)`;
+    const queries = this.#segments(from, to, tz).map(
+      (s) =>
+        `SELECT sum(good) AS good, sum(reject) AS reject FROM ${s.source} WHERE time >= ${s.from}ms AND time < ${s.to}ms${where} ${group} tz('${tz}')`,
+    );
+    if (queries.length === 1) {
+      return this.influx.query<Row>(queries[0] as string, {
+        placeholders: plant !== undefined ? { plant } : {},
+      });
+    }
+    const results = await this.influx.query<Row>(queries, {
+      placeholders: plant !== undefined ? { plant } : {},
+    });
+    return (results as unknown as Row[][]).flat();
+  }
+
+  /** Runs of rolled-and-clean hours (rollup) and the rest (raw); all raw without rollups or whole hours. */
+  #segments(from: number, to: number, tz: string): Segment[] {
+    const rolled = this.rollups?.rolledUntil() ?? null;
+    if (this.rollups === null || rolled === null || rolled <= from || !wholeHours(from, to, tz)) {
+      return [{ from, to, source: "output" }];
+    }
+    const out: Segment[] = [];
+    const push = (t: number, source: Segment["source"]) => {
+      const last = out[out.length - 1];
+      if (last !== undefined && last.source === source) last.to = t + HOUR_MS;
+      else out.push({ from: t, to: t + HOUR_MS, source });
+    };
+    const end = Math.min(to, rolled);
+    for (let t = from; t < end; t += HOUR_MS) push(t, this.rollups.isDirty(t) ? "output" : ROLLUP);
+    if (end < to) push(end, "output");
+    const last = out[out.length - 1] as Segment;
+    last.to = last.source === "output" ? to : last.to;
+    return out;
+  }
+}
+
+function dayRange(q: DailyOutputQuery): { from: number; to: number } {
+  return { from: dayStart(q.fromDate, q.tz).getTime(), to: dayStart(addDays(q.toDate, 1), q.tz).getTime() };
+}
+
+/** [from, to) are UTC hour boundaries and the zone's offset is whole hours throughout (checked every 6 h). */
+export function wholeHours(from: number, to: number, tz: string): boolean {
+  if (from % HOUR_MS !== 0 || to % HOUR_MS !== 0) return false;
+  for (let t = from; ; t = Math.min(t + 6 * HOUR_MS, to)) {
+    if (zoneOffsetMs(t, tz) % HOUR_MS !== 0) return false;
+    if (t === to) return true;
+  }
+}
+
+function merge<K extends object>(
+  out: Map<string, K & { good: number; reject: number }>,
+  key: string,
+  r: Row,
+  make: () => K,
+): void {
+  const row = out.get(key) ?? { ...make(), good: 0, reject: 0 };
+  row.good += r.good ?? 0;
+  row.reject += r.reject ?? 0;
+  out.set(key, row);
 }

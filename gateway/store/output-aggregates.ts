@@ -24,6 +24,11 @@ export interface HourlyOutputRow extends Counts {
   line: string;
 }
 
+export interface LineTotalRow extends Counts {
+  plant: string;
+  line: string;
+}
+
 export interface HourlyOutputQuery {
   /** Whole local hours: `from` is the start of one, `to` the end of one. */
   from: Date;
@@ -33,13 +38,15 @@ export interface HourlyOutputQuery {
 }
 
 /**
- * Output summed per production day — the one query the day views need, kept behind this interface so a
- * rollup-backed implementation (the benchmark issue) can replace the raw-point queries.
+ * Output summed per production day, hour or range — what the day, hourly and capacity views need, behind this
+ * interface so the rollup-backed InfluxOutputAggregates (ADR 0010) can answer long ranges fast.
  */
 export interface OutputAggregates {
   daily(q: DailyOutputQuery): Promise<DailyOutputRow[]>;
   /** Output summed per local hour in [from, to); hours without output have no row. */
   hourly(q: HourlyOutputQuery): Promise<HourlyOutputRow[]>;
+  /** Output summed per line over the production days [fromDate, toDate]; lines without output have no row. */
+  totals(q: DailyOutputQuery): Promise<LineTotalRow[]>;
 }
 
 /** Per-day sums from any SampleStore, one sumOutput per day: for the memory store and short ranges. */
@@ -57,6 +64,15 @@ export class SumOutputAggregates implements OutputAggregates {
       for (const r of rows) out.push({ date, plant: r.plant, line: r.line, good: r.good, reject: r.reject });
     }
     return out;
+  }
+
+  async totals(q: DailyOutputQuery): Promise<LineTotalRow[]> {
+    const rows = await this.store.sumOutput({
+      from: dayStart(q.fromDate, q.tz),
+      to: dayStart(addDays(q.toDate, 1), q.tz),
+      plant: q.plant,
+    });
+    return rows.map((r) => ({ plant: r.plant, line: r.line, good: r.good, reject: r.reject }));
   }
 
   async hourly(q: HourlyOutputQuery): Promise<HourlyOutputRow[]> {

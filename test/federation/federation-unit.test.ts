@@ -8,7 +8,13 @@ import { StoreMinuteSums } from "../../gateway/federation/minute-sums.ts";
 import { ROLLUP_EPOCH, RollupReceiver } from "../../gateway/federation/receiver.ts";
 import { DropCounter } from "../../gateway/ingest/drop-counter.ts";
 import type { OutputPoint } from "../../gateway/store/sample-store.ts";
-import { decodeRollup, parseRegistry, parseRollupTopic, type Rollup, rollupTopic } from "../../protocol/index.ts";
+import {
+  decodeRollup,
+  parseRegistry,
+  parseRollupTopic,
+  type Rollup,
+  rollupTopic,
+} from "../../protocol/index.ts";
 import { FakeClock, silentLogger } from "../gateway/support/fakes.ts";
 import { MemoryStore } from "../gateway/support/memory-store.ts";
 
@@ -57,7 +63,9 @@ function setup() {
   /** Delivers (and acknowledges) everything in the outbox to the bureau. */
   const deliver = async () => {
     for (const e of await outbox.peek(1000)) {
-      expect(await receiver.handle(gw, "gw-sr-01", e.topic, Buffer.from(e.payload))).toEqual({ kind: "accept" });
+      expect(await receiver.handle(gw, "gw-sr-01", e.topic, Buffer.from(e.payload))).toEqual({
+        kind: "accept",
+      });
       await outbox.remove(e.id);
     }
   };
@@ -71,7 +79,13 @@ describe("roll-up protocol", () => {
     expect(parseRollupTopic("mt/v1/sr-01/rollup")).toBe("sr-01");
     expect(parseRollupTopic("mt/v1/sr-01/l1/telemetry")).toBeNull();
     const bad = decodeRollup(
-      JSON.stringify({ v: 1, gateway: "g", sent: 0, every: 1000, lines: [{ line: "l1", minutes: [{ t: 61_000, g: 1, r: 0 }] }] }),
+      JSON.stringify({
+        v: 1,
+        gateway: "g",
+        sent: 0,
+        every: 1000,
+        lines: [{ line: "l1", minutes: [{ t: 61_000, g: 1, r: 0 }] }],
+      }),
     );
     expect(bad).toMatchObject({ ok: false, reason: "bad-schema" });
     expect(bad.ok === false && bad.message).toContain("/lines/0/minutes/0/t");
@@ -82,7 +96,11 @@ describe("federation: forwarder → receiver", () => {
   it("forwards absolute minute sums; a minute re-sent with late counts replaces, never adds", async () => {
     const s = setup();
     const t = Math.floor(s.clock.now() / 60_000) * 60_000 - 120_000;
-    await s.writes.write([point("l1", t + 1000, 10, 1), point("l1", t + 2000, 5), point("l2", t + 61_000, 7)]);
+    await s.writes.write([
+      point("l1", t + 1000, 10, 1),
+      point("l1", t + 2000, 5),
+      point("l2", t + 61_000, 7),
+    ]);
     expect(await s.forwarder.tick()).toBe(1);
     await s.deliver();
     expect(await s.bureau.sumOutput(s.day)).toEqual(await s.plant.sumOutput(s.day));
@@ -136,7 +154,11 @@ describe("federation: forwarder → receiver", () => {
   it("resync marks every stored minute of the window for sending again", async () => {
     const s = setup();
     const t = Math.floor(s.clock.now() / 60_000) * 60_000;
-    await s.plant.write([point("l1", t - 3 * 60_000, 2), point("l2", t - 60_000, 3), point("l1", t - 7_200_000, 4)]);
+    await s.plant.write([
+      point("l1", t - 3 * 60_000, 2),
+      point("l2", t - 60_000, 3),
+      point("l1", t - 7_200_000, 4),
+    ]);
     expect(await s.forwarder.resync(t - 10 * 60_000)).toBe(2);
     expect(s.dirty.size).toBe(2);
   });
@@ -178,7 +200,9 @@ describe("federation: receiver checks", () => {
     expect(await s.receiver.handle(gw, "c", rollupTopic("sr-01"), Buffer.from('{"v":2}'))).toMatchObject({
       reason: "bad-schema",
     });
-    expect(await s.receiver.handle(gw, "c", rollupTopic("sr-01"), payload({ gateway: "gw-nc-01" }))).toMatchObject({
+    expect(
+      await s.receiver.handle(gw, "c", rollupTopic("sr-01"), payload({ gateway: "gw-nc-01" })),
+    ).toMatchObject({
       reason: "not-allowed",
     });
     expect(await s.receiver.handle(gw, "c", rollupTopic("zz-99"), payload())).toMatchObject({
@@ -195,10 +219,20 @@ describe("federation: freshness at the bureau", () => {
     const body = (sent: number): Rollup => ({ v: 1, gateway: "gw-sr-01", sent, every: 10_000, lines: [] });
     expect(board.view("sr-01", "Asia/Shanghai")).toBeUndefined();
     board.record("sr-01", body(clock.now() - 3 * 3_600_000));
-    expect(board.view("sr-01", "Asia/Shanghai")).toMatchObject({ state: "backfilling", label: "backfilling 3 h" });
+    expect(board.view("sr-01", "Asia/Shanghai")).toMatchObject({
+      state: "backfilling",
+      label: "backfilling 3 h",
+    });
     board.record("sr-01", body(clock.now() - 500));
-    expect(board.view("sr-01", "Asia/Shanghai")).toMatchObject({ state: "current", label: "reported 10:00", lagMs: 0 });
+    expect(board.view("sr-01", "Asia/Shanghai")).toMatchObject({
+      state: "current",
+      label: "reported 10:00",
+      lagMs: 0,
+    });
     clock.advance(61_000);
-    expect(board.view("sr-01", "Asia/Shanghai")).toMatchObject({ state: "silent", label: "no data since 10:00" });
+    expect(board.view("sr-01", "Asia/Shanghai")).toMatchObject({
+      state: "silent",
+      label: "no data since 10:00",
+    });
   });
 });
