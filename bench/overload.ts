@@ -143,7 +143,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<OverloadResul
       await q0.connect();
       await sleep(500);
       const rssIdleMB = round(rssBytes(g.pid) / 2 ** 20);
-      const c: Ctx = { url: influx.url, pid: g.pid, httpPort: g.httpPort, q1, q0, seconds: quick ? 4 : 20 };
+      const c: Ctx = { url: influx.url, pid: g.pid, httpPort: g.httpPort, q1, q0, seconds: quick ? 3 : 20 };
       const phases = [
         await phase(c, "sustainable", capacity, 0),
         await phase(c, "2× sustainable", 2 * capacity, 0),

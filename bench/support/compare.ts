@@ -169,7 +169,7 @@ export function latencyComparison(quick: boolean) {
       try {
         await load.connect();
         await step(t, load, 1000, 1);
-        const seconds = quick ? 8 : 30;
+        const seconds = quick ? 5 : 30;
         const s = await step(t, load, 1000, seconds);
         out[name] = {
           ...{ devices: 1000, ratePerDevice: 1, seconds, samples: s.sent, p50Ms: s.p50Ms, p99Ms: s.p99Ms },
