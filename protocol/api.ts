@@ -230,3 +230,18 @@ export interface PlantHourlyResponse {
   /** The shifts that start on `date`, with each line's counts. */
   shifts: Array<{ name: string; from: string; to: string; lines: Record<string, Counts> }>;
 }
+
+/** A role of the API's access rules (DESIGN.md, security; docs/adr/0006). */
+export type Role = "admin" | "bureau" | "manager" | "technician";
+
+/**
+ * Who is asking (`GET /api/me`): `admin` everything; `bureau` every plant, read-only; `manager` their
+ * plant; `technician` their plant's lines and alerts (and acknowledging them). `public` marks the anonymous
+ * reader of the public bureau board.
+ */
+export interface Principal {
+  name: string;
+  role: Role;
+  plant?: string;
+  public?: boolean;
+}

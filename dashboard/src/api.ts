@@ -1,16 +1,8 @@
-import type { Counts, LinesResponse, LineView } from "../../protocol/api.ts";
+import type { Counts, LinesResponse, LineView, Principal, Role } from "../../protocol/api.ts";
 
-export type { Counts, LinesResponse, LineView };
+export type { Counts, LinesResponse, LineView, Principal, Role };
 
 const TOKEN_KEY = "masktally.token";
-
-export type Role = "admin" | "bureau" | "manager" | "technician";
-export interface Principal {
-  name: string;
-  role: Role;
-  plant?: string;
-  public?: boolean;
-}
 
 export class ApiError extends Error {
   constructor(

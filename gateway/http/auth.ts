@@ -1,21 +1,10 @@
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Principal, Role } from "../../protocol/api.ts";
 import { HttpError } from "./errors.ts";
 import type { Users } from "./users.ts";
 
-export type Role = "admin" | "bureau" | "manager" | "technician";
-
-/**
- * Who is asking (DESIGN.md, security): `admin` everything; `bureau` every plant, read-only; `manager` their
- * plant; `technician` their plant's lines and alerts (and acknowledging them). `public` marks the anonymous
- * reader of the public bureau board.
- */
-export interface Principal {
-  name: string;
-  role: Role;
-  plant?: string;
-  public?: boolean;
-}
+export type { Principal, Role };
 
 declare module "fastify" {
   interface FastifyRequest {

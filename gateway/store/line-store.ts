@@ -1,4 +1,5 @@
 import type { AlertEvent, LineState } from "../../protocol/index.ts";
+import type { DowntimeRecord } from "../lines/line-state.ts";
 
 /** A stored change of a line's state (measurement `line_state`). */
 export interface StoredTransition {
@@ -11,13 +12,7 @@ export interface StoredTransition {
 }
 
 /** A stored stop (measurement `downtime`): reason is the acknowledging technician's code, when given. */
-export interface StoredDowntime {
-  plant: string;
-  line: string;
-  start: number;
-  end: number;
-  durationMs: number;
-  micro: boolean;
+export interface StoredDowntime extends DowntimeRecord {
   reason: string | null;
 }
 
