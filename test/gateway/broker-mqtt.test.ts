@@ -1,7 +1,10 @@
 import { execFile } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import type { MqttClient } from "mqtt";
 import { generate, parser } from "mqtt-packet";
@@ -16,14 +19,13 @@ let h: Harness;
 let dataDir: string;
 
 beforeAll(async () => {
-  h = await startHarness();
-  dataDir = `${h.dir}/data`;
-  await h.close();
   // Broker state on disk (sessions, queued messages, retained) under a data dir, as in production.
+  dataDir = await mkdtemp(join(tmpdir(), "masktally-mqtt-data-"));
   h = await startHarness({ dataDir });
 });
 afterAll(async () => {
   await h.close();
+  await rm(dataDir, { recursive: true, force: true });
 });
 
 /** Collects messages a client receives. */
@@ -123,7 +125,7 @@ describe("MQTT 3.1.1 for ordinary clients (mqtt.js)", () => {
     await send(pub, telemetry("l2"), sample(4, 9, 0, { device: "pi-02" }));
     await pub.publishAsync(status("l1"), onlineStatus(), { qos: 1, retain: true });
     const store = h.store;
-    await h.gateway.stop();
+    await h.close();
     h = await startHarness({ dataDir, store });
     const b = await h.connect({ clientId: "sess-r", clean: false });
     expect(b.connected).toBe(true);

@@ -31,12 +31,12 @@ const pt = (line: string, ts: string, good: number, reject = 0, seq = 1): Output
 });
 
 let app: FastifyInstance | undefined;
-let dir: string | undefined;
+/** Every temp folder build() made: a test may build more than one server. */
+const dirs: string[] = [];
 afterEach(async () => {
   await app?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
   app = undefined;
-  dir = undefined;
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
 async function build(opts: { adminToken?: string; dashboard?: boolean; store?: MemoryStore } = {}) {
@@ -50,7 +50,8 @@ async function build(opts: { adminToken?: string; dashboard?: boolean; store?: M
     clock,
   );
   const views = new LineViews(REGISTRY, lineState, store, clock, 0);
-  dir = await mkdtemp(join(tmpdir(), "masktally-http-"));
+  const dir = await mkdtemp(join(tmpdir(), "masktally-http-"));
+  dirs.push(dir);
   if (opts.dashboard) await writeFile(join(dir, "index.html"), "<!doctype html><title>dash</title>");
   app = await buildServer({
     log: silentLogger(),
