@@ -6,6 +6,7 @@ import { JohnnyFiveCounterSource } from "../../firmware/johnny-five-counter-sour
 import { decodeStatus, topics } from "../../protocol/index.ts";
 import { SimIO } from "../../sim/sim-io.ts";
 import { SampleLog, TestBroker } from "../sim/broker.ts";
+import { waitFor as waitUntil } from "../support/wait.ts";
 
 const log = pino({ level: "silent" });
 
@@ -21,13 +22,7 @@ async function watchStatus(url: string, topic: string) {
   return { states, close: () => client.endAsync(true) };
 }
 
-async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const waitFor = (check: () => boolean, timeoutMs = 10_000) => waitUntil(check, timeoutMs);
 
 describe("Device", () => {
   let samples: SampleLog;

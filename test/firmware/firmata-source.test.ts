@@ -7,15 +7,10 @@ import { openFirmata } from "../../firmware/io-plugins.ts";
 import { JohnnyFiveCounterSource } from "../../firmware/johnny-five-counter-source.ts";
 import { FirmataDevice } from "../../sim/hardware/firmata-device.ts";
 import { PtyPair } from "../../sim/hardware/pty-pair.ts";
+import { waitFor as waitUntil } from "../support/wait.ts";
 import { captureLog } from "./support/log-capture.ts";
 
-async function waitFor(predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const waitFor = (check: () => boolean, timeoutMs = 15_000) => waitUntil(check, timeoutMs);
 
 describe("JohnnyFiveCounterSource over real serial: Firmata device emulator on a pty", () => {
   let dir: string;

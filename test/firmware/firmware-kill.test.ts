@@ -13,6 +13,7 @@ import { SIM_WIRING, SimMachine } from "../../sim/sim-machine.ts";
 import { MemoryStore } from "../gateway/support/memory-store.ts";
 import { SimGateway } from "../sim/support/sim-gateway.ts";
 import { CliProcess } from "../support/cli-process.ts";
+import { waitFor as waitUntil } from "../support/wait.ts";
 
 /**
  * `masktally firmware` as a process, killed with SIGKILL mid-run and started again (issue 3 acceptance).
@@ -34,13 +35,7 @@ plants:
       - { id: k2, name: K2, type: flat, ratedPerMin: 1200 }
 `);
 
-async function waitFor(predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = (check: () => boolean, timeoutMs = 30_000) => waitUntil(check, timeoutMs);
 
 /** Records when each delivered pulse happened, to compute the loss bound. */
 function recording(inner: PinDriver, times: number[]): PinDriver {

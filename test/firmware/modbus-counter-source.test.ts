@@ -10,6 +10,7 @@ import {
 import { ModbusPlc, type PlcLayout } from "../../sim/hardware/modbus-plc.ts";
 import { PtyPair } from "../../sim/hardware/pty-pair.ts";
 import { SIM_WIRING } from "../../sim/sim-machine.ts";
+import { waitFor as waitUntil } from "../support/wait.ts";
 import { captureLog } from "./support/log-capture.ts";
 
 const LAYOUT_32: PlcLayout = {
@@ -19,13 +20,7 @@ const LAYOUT_32: PlcLayout = {
   wordOrder: "low-first",
 };
 
-async function waitFor(predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const waitFor = (check: () => boolean, timeoutMs = 15_000) => waitUntil(check, timeoutMs);
 
 function recorder() {
   const counts: Record<Channel, number> = { good: 0, reject: 0 };

@@ -9,6 +9,7 @@ import type { LineHardware } from "../../sim/hardware/line-hardware.ts";
 import { runSim } from "../../sim/run-sim.ts";
 import { MemoryStore } from "../gateway/support/memory-store.ts";
 import { type TestInflux, testInflux } from "../support/influx.ts";
+import { waitFor as waitUntil } from "../support/wait.ts";
 import { SimGateway } from "./support/sim-gateway.ts";
 
 /**
@@ -32,13 +33,7 @@ plants:
       - { id: o2, name: O2, type: kn95, ratedPerMin: 300 }
 `);
 
-async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = (check: () => boolean, timeoutMs: number) => waitUntil(check, timeoutMs);
 
 let influx: TestInflux;
 let dir: string;

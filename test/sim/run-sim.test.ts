@@ -13,6 +13,7 @@ import {
   topics,
 } from "../../protocol/index.ts";
 import { runSim, simDeviceId } from "../../sim/run-sim.ts";
+import { waitFor as waitUntil } from "../support/wait.ts";
 import { SampleLog, TestBroker } from "./broker.ts";
 
 const registry = parseRegistry(`
@@ -27,14 +28,7 @@ plants:
       - { id: l3, name: 3号线, type: flat, ratedPerMin: 100 }
 `);
 
-/** Polls a condition that has no event of its own, with a deadline. */
-async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const waitFor = (check: () => boolean, timeoutMs = 10_000) => waitUntil(check, timeoutMs);
 
 function expectConsecutive(samples: Sample[]): void {
   expect(samples.length).toBeGreaterThan(0);

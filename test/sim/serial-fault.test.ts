@@ -4,6 +4,7 @@ import type { Device } from "../../firmware/device.ts";
 import { decodeStatus, parseRegistry, type Status, topics } from "../../protocol/index.ts";
 import type { LineHardware } from "../../sim/hardware/line-hardware.ts";
 import { runSim } from "../../sim/run-sim.ts";
+import { waitFor as waitUntil } from "../support/wait.ts";
 import { SampleLog, TestBroker } from "./broker.ts";
 
 const registry = parseRegistry(`
@@ -17,13 +18,7 @@ plants:
       - { id: l2, name: 2号平面口罩线, type: flat, ratedPerMin: 900 }
 `);
 
-async function waitFor(predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = (check: () => boolean, timeoutMs = 20_000) => waitUntil(check, timeoutMs);
 
 describe("serial device removed and recreated mid-run (masktally sim --hardware firmata|modbus)", () => {
   let samples: SampleLog;

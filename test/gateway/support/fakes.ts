@@ -24,11 +24,4 @@ export function captureLogger(): { log: Logger; lines: Array<Record<string, unkn
 
 export const silentLogger = (): Logger => pino({ level: "silent" });
 
-/** Resolves when `check` is true, polling each tick of the event loop; rejects after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { waitFor } from "../../support/wait.ts";
