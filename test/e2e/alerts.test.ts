@@ -16,18 +16,14 @@ import {
 } from "../../protocol/index.ts";
 import { silentLogger, waitFor } from "../gateway/support/fakes.ts";
 import { type TestInflux, testInflux } from "../support/influx.ts";
+import { onePlantRegistryYaml } from "../support/registry.ts";
 
-const REGISTRY = parseRegistry(`
-timezone: Asia/Shanghai
-regions: [ { id: shangrao, name: 上饶市 } ]
-plants:
-  - id: sr-01
-    name: 上饶示例防护用品有限公司
-    region: shangrao
-    lines:
-      - { id: l1, name: 1号平面口罩线, type: flat, ratedPerMin: 600 }
-      - { id: l2, name: 2号KN95线, type: kn95, ratedPerMin: 300 }
-`);
+const REGISTRY = parseRegistry(
+  onePlantRegistryYaml([
+    "{ id: l1, name: 1号平面口罩线, type: flat, ratedPerMin: 600 }",
+    "{ id: l2, name: 2号KN95线, type: kn95, ratedPerMin: 300 }",
+  ]),
+);
 const STOP_DELAY_S = 5;
 
 interface Received {

@@ -13,6 +13,7 @@ import { SIM_WIRING, SimMachine } from "../../sim/sim-machine.ts";
 import { MemoryStore } from "../gateway/support/memory-store.ts";
 import { SimGateway } from "../sim/support/sim-gateway.ts";
 import { CliProcess } from "../support/cli-process.ts";
+import { onePlantRegistryYaml } from "../support/registry.ts";
 import { waitFor as waitUntil } from "../support/wait.ts";
 
 /**
@@ -24,16 +25,12 @@ import { waitFor as waitUntil } from "../support/wait.ts";
  */
 const INTERVAL_MS = 500;
 const PERSIST_MS = 500;
-const registry = parseRegistry(`
-regions: [ { id: shangrao, name: 上饶市 } ]
-plants:
-  - id: sr-01
-    name: 上饶示例防护用品有限公司
-    region: shangrao
-    lines:
-      - { id: k1, name: K1, type: flat, ratedPerMin: 1200 }
-      - { id: k2, name: K2, type: flat, ratedPerMin: 1200 }
-`);
+const registry = parseRegistry(
+  onePlantRegistryYaml([
+    "{ id: k1, name: K1, type: flat, ratedPerMin: 1200 }",
+    "{ id: k2, name: K2, type: flat, ratedPerMin: 1200 }",
+  ]),
+);
 
 const waitFor = (check: () => boolean, timeoutMs = 30_000) => waitUntil(check, timeoutMs);
 

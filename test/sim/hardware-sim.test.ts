@@ -9,6 +9,7 @@ import type { LineHardware } from "../../sim/hardware/line-hardware.ts";
 import { runSim } from "../../sim/run-sim.ts";
 import { MemoryStore } from "../gateway/support/memory-store.ts";
 import { type TestInflux, testInflux } from "../support/influx.ts";
+import { onePlantRegistryYaml } from "../support/registry.ts";
 import { waitFor as waitUntil } from "../support/wait.ts";
 import { SimGateway } from "./support/sim-gateway.ts";
 
@@ -16,22 +17,18 @@ import { SimGateway } from "./support/sim-gateway.ts";
  * The acceptance runs of issue 3, concurrently (each has its own gateway): real serial paths for 60 s,
  * and a 2-minute gateway outage. Counts are compared with the simulator's ledger to the unit.
  */
-const registry = parseRegistry(`
-regions: [ { id: shangrao, name: 上饶市 } ]
-plants:
-  - id: sr-01
-    name: 上饶示例防护用品有限公司
-    region: shangrao
-    lines:
-      - { id: f1, name: F1, type: flat, ratedPerMin: 1000 }
-      - { id: f2, name: F2, type: flat, ratedPerMin: 1100 }
-      - { id: f3, name: F3, type: flat, ratedPerMin: 1200 }
-      - { id: m1, name: M1, type: flat, ratedPerMin: 1000 }
-      - { id: m2, name: M2, type: flat, ratedPerMin: 1100 }
-      - { id: m3, name: M3, type: surgical, ratedPerMin: 1200 }
-      - { id: o1, name: O1, type: flat, ratedPerMin: 600 }
-      - { id: o2, name: O2, type: kn95, ratedPerMin: 300 }
-`);
+const registry = parseRegistry(
+  onePlantRegistryYaml([
+    "{ id: f1, name: F1, type: flat, ratedPerMin: 1000 }",
+    "{ id: f2, name: F2, type: flat, ratedPerMin: 1100 }",
+    "{ id: f3, name: F3, type: flat, ratedPerMin: 1200 }",
+    "{ id: m1, name: M1, type: flat, ratedPerMin: 1000 }",
+    "{ id: m2, name: M2, type: flat, ratedPerMin: 1100 }",
+    "{ id: m3, name: M3, type: surgical, ratedPerMin: 1200 }",
+    "{ id: o1, name: O1, type: flat, ratedPerMin: 600 }",
+    "{ id: o2, name: O2, type: kn95, ratedPerMin: 300 }",
+  ]),
+);
 
 const waitFor = (check: () => boolean, timeoutMs: number) => waitUntil(check, timeoutMs);
 

@@ -13,20 +13,17 @@ import {
   topics,
 } from "../../protocol/index.ts";
 import { runSim, simDeviceId } from "../../sim/run-sim.ts";
+import { onePlantRegistryYaml } from "../support/registry.ts";
 import { waitFor as waitUntil } from "../support/wait.ts";
 import { SampleLog, TestBroker } from "./broker.ts";
 
-const registry = parseRegistry(`
-regions: [ { id: shangrao, name: 上饶市 } ]
-plants:
-  - id: sr-01
-    name: 上饶示例防护用品有限公司
-    region: shangrao
-    lines:
-      - { id: l1, name: 1号平面口罩线, type: flat, ratedPerMin: 600 }
-      - { id: l2, name: 2号KN95线, type: kn95, ratedPerMin: 45 }
-      - { id: l3, name: 3号线, type: flat, ratedPerMin: 100 }
-`);
+const registry = parseRegistry(
+  onePlantRegistryYaml([
+    "{ id: l1, name: 1号平面口罩线, type: flat, ratedPerMin: 600 }",
+    "{ id: l2, name: 2号KN95线, type: kn95, ratedPerMin: 45 }",
+    "{ id: l3, name: 3号线, type: flat, ratedPerMin: 100 }",
+  ]),
+);
 
 const waitFor = (check: () => boolean, timeoutMs = 10_000) => waitUntil(check, timeoutMs);
 

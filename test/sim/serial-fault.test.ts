@@ -4,19 +4,16 @@ import type { Device } from "../../firmware/device.ts";
 import { decodeStatus, parseRegistry, type Status, topics } from "../../protocol/index.ts";
 import type { LineHardware } from "../../sim/hardware/line-hardware.ts";
 import { runSim } from "../../sim/run-sim.ts";
+import { onePlantRegistryYaml } from "../support/registry.ts";
 import { waitFor as waitUntil } from "../support/wait.ts";
 import { SampleLog, TestBroker } from "./broker.ts";
 
-const registry = parseRegistry(`
-regions: [ { id: shangrao, name: 上饶市 } ]
-plants:
-  - id: sr-01
-    name: 上饶示例防护用品有限公司
-    region: shangrao
-    lines:
-      - { id: l1, name: 1号平面口罩线, type: flat, ratedPerMin: 900 }
-      - { id: l2, name: 2号平面口罩线, type: flat, ratedPerMin: 900 }
-`);
+const registry = parseRegistry(
+  onePlantRegistryYaml([
+    "{ id: l1, name: 1号平面口罩线, type: flat, ratedPerMin: 900 }",
+    "{ id: l2, name: 2号平面口罩线, type: flat, ratedPerMin: 900 }",
+  ]),
+);
 
 const waitFor = (check: () => boolean, timeoutMs = 20_000) => waitUntil(check, timeoutMs);
 

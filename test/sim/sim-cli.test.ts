@@ -3,18 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli-process.ts";
+import { onePlantRegistryYaml } from "../support/registry.ts";
 import { SampleLog, TestBroker } from "./broker.ts";
 
-const REGISTRY = `
-regions: [ { id: shangrao, name: 上饶市 } ]
-plants:
-  - id: sr-01
-    name: 上饶示例防护用品有限公司
-    region: shangrao
-    lines:
-      - { id: l1, name: 1号平面口罩线, type: flat, ratedPerMin: 600 }
-      - { id: l2, name: 2号KN95线, type: kn95, ratedPerMin: 300 }
-`;
+const REGISTRY = onePlantRegistryYaml([
+  "{ id: l1, name: 1号平面口罩线, type: flat, ratedPerMin: 600 }",
+  "{ id: l2, name: 2号KN95线, type: kn95, ratedPerMin: 300 }",
+]);
 
 describe("masktally sim --hardware (CLI)", () => {
   let dir: string;

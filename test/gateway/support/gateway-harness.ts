@@ -4,20 +4,16 @@ import { join } from "node:path";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { type GatewayOptions, type RunningGateway, startGateway } from "../../../gateway/gateway.ts";
 import { parseRegistry, type Sample, topics } from "../../../protocol/index.ts";
+import { onePlantRegistryYaml } from "../../support/registry.ts";
 import { silentLogger } from "./fakes.ts";
 import { MemoryStore } from "./memory-store.ts";
 
-export const REGISTRY = parseRegistry(`
-timezone: Asia/Shanghai
-regions: [ { id: shangrao, name: 上饶市 } ]
-plants:
-  - id: sr-01
-    name: 上饶示例防护用品有限公司
-    region: shangrao
-    lines:
-      - { id: l1, name: 1号平面口罩线, type: flat, ratedPerMin: 120 }
-      - { id: l2, name: 2号KN95线, type: kn95, ratedPerMin: 45 }
-`);
+export const REGISTRY = parseRegistry(
+  onePlantRegistryYaml([
+    "{ id: l1, name: 1号平面口罩线, type: flat, ratedPerMin: 120 }",
+    "{ id: l2, name: 2号KN95线, type: kn95, ratedPerMin: 45 }",
+  ]),
+);
 
 export interface Harness {
   gateway: RunningGateway;
