@@ -1,6 +1,7 @@
-import type { InfluxDB } from "influx";
+import type { InfluxDB, IPoint } from "influx";
 import type { AlertEvent, LineState } from "../../protocol/index.ts";
 import type { LineStore, StateQuery, StoredDowntime, StoredTransition } from "./line-store.ts";
+import { WriteCoalescer } from "./write-coalescer.ts";
 
 const LINE_STATE = "line_state";
 const DOWNTIME = "downtime";
@@ -10,51 +11,48 @@ const ALERT = "alert";
  * Line history in InfluxDB 1.x (DESIGN.md, storage): `line_state` (one point per state change, time = when
  * the new state began), `downtime` (one point per stop, time = its start) and `alert` (one point per step of
  * an alert's life). Tag sets include the line, so two lines never overwrite each other's points. Numbers are
- * written untyped (floats): ms timestamps stay exact below 2^53.
+ * written untyped (floats): ms timestamps stay exact below 2^53. Writes made together (a burst of transitions)
+ * go out as one request (WriteCoalescer).
  */
 export class InfluxLineStore implements LineStore {
-  constructor(private readonly influx: InfluxDB) {}
+  readonly #writes: WriteCoalescer<IPoint>;
 
-  async writeTransition(t: StoredTransition): Promise<void> {
-    await this.influx.writePoints(
-      [
-        {
-          measurement: LINE_STATE,
-          tags: { plant: t.plant, line: t.line },
-          fields: { state: t.state, prev: t.from },
-          timestamp: t.at,
-        },
-      ],
-      { precision: "ms" },
-    );
+  constructor(private readonly influx: InfluxDB) {
+    this.#writes = new WriteCoalescer((points) => influx.writePoints(points, { precision: "ms" }));
   }
 
-  async writeDowntime(d: StoredDowntime): Promise<void> {
+  writeTransition(t: StoredTransition): Promise<void> {
+    return this.#writes.write({
+      measurement: LINE_STATE,
+      tags: { plant: t.plant, line: t.line },
+      fields: { state: t.state, prev: t.from },
+      timestamp: t.at,
+    });
+  }
+
+  writeDowntime(d: StoredDowntime): Promise<void> {
     const fields: Record<string, string | number | boolean> = {
       end_ms: d.end,
       duration_s: d.durationMs / 1000,
       micro: d.micro,
     };
     if (d.reason !== null) fields.reason = d.reason;
-    await this.influx.writePoints(
-      [{ measurement: DOWNTIME, tags: { plant: d.plant, line: d.line }, fields, timestamp: d.start }],
-      { precision: "ms" },
-    );
+    return this.#writes.write({
+      measurement: DOWNTIME,
+      tags: { plant: d.plant, line: d.line },
+      fields,
+      timestamp: d.start,
+    });
   }
 
-  async writeAlertEvent(e: AlertEvent): Promise<void> {
+  writeAlertEvent(e: AlertEvent): Promise<void> {
     const a = e.alert;
-    await this.influx.writePoints(
-      [
-        {
-          measurement: ALERT,
-          tags: { plant: a.plant, line: a.line, kind: a.kind, event: e.event },
-          fields: { id: a.id, state: a.state, by: a.ackedBy ?? "", message: a.message },
-          timestamp: e.ts,
-        },
-      ],
-      { precision: "ms" },
-    );
+    return this.#writes.write({
+      measurement: ALERT,
+      tags: { plant: a.plant, line: a.line, kind: a.kind, event: e.event },
+      fields: { id: a.id, state: a.state, by: a.ackedBy ?? "", message: a.message },
+      timestamp: e.ts,
+    });
   }
 
   async transitions(q: StateQuery): Promise<StoredTransition[]> {

@@ -111,4 +111,18 @@ describe("bad input: the gateway keeps serving, counts nothing, and counts each 
     const health = await (await fetch(`http://127.0.0.1:${h.gateway.httpPort}/api/health`)).json();
     expect(health).toMatchObject({ status: "ok" });
   }, 60_000);
+
+  it("closes only the connection that sent an oversized packet, not one already open", async () => {
+    const c = await device();
+    const oversized = generate({
+      ...{ cmd: "publish", topic: telemetry("l1"), payload: Buffer.alloc(20 * 1024, 0x20) },
+      ...{ qos: 1, messageId: 1, retain: false, dup: false },
+    });
+    // Header and body in separate chunks: the guard refuses on the header, before the body arrives.
+    await raw([connectPacket("raw-3"), oversized.subarray(0, 3), oversized.subarray(3)]);
+    expect(c.connected).toBe(true);
+    await send(c, telemetry("l1"), sample(20, 120, 2, { ts: T0 + 20_000 }));
+    expect(h.store.total("sr-01", "l1")).toEqual({ good: 120, reject: 2 });
+    expect((await rejections())["packet-too-large"]).toBe(2);
+  });
 });
