@@ -10,8 +10,7 @@ import type {
 import type { Clock } from "../clock.ts";
 import type { OutputAggregates } from "../store/output-aggregates.ts";
 import type { LineStateTracker } from "./line-state.ts";
-import { addDays, dayStart } from "./production-day.ts";
-import { plannedMs } from "./shift-calendar.ts";
+import { plannedDay } from "./planned-days.ts";
 
 export interface CapacityDeps {
   registry: () => Registry;
@@ -54,37 +53,15 @@ async function sumsByLine(
   return out;
 }
 
-/**
- * plannedMs per line, computed once per distinct set of planned-downtime windows that apply to a line (a
- * line's plan differs from its plant's shifts only by those): 300 lines of 30 plants cost 30 calendar walks
- * instead of 300 — the walks (time-zone arithmetic through Intl) dominated /api/capacity.
- */
-function plannedByWindows(p: Plant, from: number, to: number): (line: string) => number {
-  const memo = new Map<string, number>();
-  return (line) => {
-    const key = p.plannedDowntime
-      .flatMap((w, i) => (w.lines === undefined || w.lines.includes(line) ? [i] : []))
-      .join(",");
-    let ms = memo.get(key);
-    if (ms === undefined) {
-      ms = plannedMs(p, line, from, to);
-      memo.set(key, ms);
-    }
-    return ms;
-  };
-}
-
 function plantRow(deps: CapacityDeps, p: Plant, date: string, sums: Sums): CapacityPlant {
-  const from = dayStart(date, p.timezone).getTime();
-  const to = dayStart(addDays(date, 1), p.timezone).getTime();
   const now = deps.clock.now();
   let installed = 0;
   let output = ZERO;
   let producingLines = 0;
   let lastSeen: number | null = null;
-  const planned = plannedByWindows(p, from, to);
   for (const l of p.lines) {
-    installed += Math.round((l.ratedPerMin * planned(l.id)) / 60_000);
+    // Memoised per registry and date (planned-days.ts): the calendar walks dominated this route.
+    installed += Math.round((l.ratedPerMin * plannedDay(p, l.id, date).plannedMs) / 60_000);
     const c = sums.get(`${p.id}/${l.id}`) ?? ZERO;
     output = add(output, c);
     if (c.good > 0) producingLines++;

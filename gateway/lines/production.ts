@@ -88,7 +88,15 @@ function settingsOf(a: AlertOptions): AlertSettings {
   };
 }
 
-function productionMetrics(metrics: MetricsRegistry, active: () => number) {
+function productionMetrics(metrics: MetricsRegistry, active: () => number, daysHeld: () => number) {
+  new Gauge({
+    name: "masktally_day_totals_days",
+    help: "Settled production days whose per-line totals are held in memory (ADR 0012)",
+    registers: [metrics],
+    collect() {
+      this.set(daysHeld());
+    },
+  });
   const webhooks = new Counter({
     name: "masktally_webhook_deliveries_total",
     help: "Alert webhook attempts by robot kind and result (delivered, retry, failed = given up)",
@@ -121,14 +129,21 @@ export async function startProduction(o: ProductionOptions): Promise<Production>
   const log = o.log;
   const registry = new RegistrySource(o.registry, o.registryFile, log);
   const lineStore: LineStore = o.influx !== null ? new InfluxLineStore(o.influx) : new MemoryLineStore();
-  const aggregates: OutputAggregates =
+  const influxAggregates =
     o.influx !== null
-      ? new InfluxOutputAggregates(o.influx, o.rollups ?? null)
-      : new SumOutputAggregates(o.store);
+      ? new InfluxOutputAggregates(o.influx, o.rollups ?? null, {
+          zones: () => [...new Set(registry.current().plants.map((p) => p.timezone))],
+        })
+      : null;
+  const aggregates: OutputAggregates = influxAggregates ?? new SumOutputAggregates(o.store);
   const calendar = new RegistryCalendar(o.registry);
   const settings = settingsOf(o.alerts);
   let alerts: AlertService | undefined;
-  const m = productionMetrics(o.metrics, () => alerts?.activeCount() ?? 0);
+  const m = productionMetrics(
+    o.metrics,
+    () => alerts?.activeCount() ?? 0,
+    () => influxAggregates?.daysHeld() ?? 0,
+  );
   const sender = new WebhookSender({
     hooks: o.alerts.webhooks ?? [],
     log,

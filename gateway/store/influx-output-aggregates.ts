@@ -1,5 +1,6 @@
 import type { InfluxDB } from "influx";
 import { addDays, dayStart, productionDay, zoneOffsetMs } from "../lines/production-day.ts";
+import { DayTotals } from "./day-totals.ts";
 import type {
   DailyOutputQuery,
   DailyOutputRow,
@@ -38,10 +39,37 @@ const TZ_RE = /^[A-Za-z0-9_+\-/]+$/;
  * (tz() takes no bound parameter), so it is checked against the IANA name alphabet first.
  */
 export class InfluxOutputAggregates implements OutputAggregates {
+  /** Settled days' per-line totals in memory (ADR 0012); only with rollups. */
+  readonly #days: DayTotals | null;
+
   constructor(
     private readonly influx: InfluxDB,
     private readonly rollups: RollupView | null = null,
-  ) {}
+    options: { zones?: () => string[] } = {},
+  ) {
+    this.#days =
+      rollups === null
+        ? null
+        : new DayTotals(
+            { view: rollups, wholeHours, ...options },
+            {
+              daily: (fromDate, toDate, tz) => this.daily({ fromDate, toDate, tz }),
+              range: (from, to, tz) => this.#range(from, to, tz, undefined),
+            },
+          );
+    // A restart finds the watermark already there: no advance will come for the days before it.
+    void this.#days?.prefill();
+  }
+
+  /** Settled days held in memory (0 without rollups). */
+  daysHeld(): number {
+    return this.#days?.size() ?? 0;
+  }
+
+  /** Resolves once the background fill of recent days has finished (tests). */
+  prefilled(): Promise<void> {
+    return this.#days?.prefill() ?? Promise.resolve();
+  }
 
   async hourly(q: HourlyOutputQuery): Promise<HourlyOutputRow[]> {
     const rows = await this.#sums("1h", q.from.getTime(), q.to.getTime(), q.tz, q.plant);
@@ -69,8 +97,14 @@ export class InfluxOutputAggregates implements OutputAggregates {
   }
 
   async totals(q: DailyOutputQuery): Promise<LineTotalRow[]> {
+    if (this.#days !== null && q.plant === undefined) return this.#days.totals(q);
     const { from, to } = dayRange(q);
-    const rows = await this.#sums("none", from, to, q.tz, q.plant);
+    return this.#range(from, to, q.tz, q.plant);
+  }
+
+  /** Per-line sums over [from, to) (whole UTC hours where the rollup is to be used). */
+  async #range(from: number, to: number, tz: string, plant: string | undefined): Promise<LineTotalRow[]> {
+    const rows = await this.#sums("none", from, to, tz, plant);
     const out = new Map<string, LineTotalRow>();
     for (const r of rows) merge(out, `${r.plant}|${r.line}`, r, () => ({ plant: r.plant, line: r.line }));
     return [...out.values()];

@@ -13,11 +13,20 @@ const DAY_MS = 24 * HOUR_MS;
 
 export const floorHour = (t: number) => Math.floor(t / HOUR_MS) * HOUR_MS;
 
+/** Told, synchronously, what changes the rollup: the query side's in-memory day totals (day-totals.ts). */
+export interface RollupListener {
+  /** A write is about to land in the rolled hour `hour` (called before the write, for every such write). */
+  marked?(hour: number): void;
+  /** The watermark moved: every hour before `until` is rolled (dirty ones excepted). */
+  advanced?(until: number): void;
+}
+
 /** What a query needs to know: which UTC hours `output_1h` holds exactly. */
 export interface RollupView {
   /** Hours before this (ms) are rolled, except dirty ones; null while nothing is (first backfill). */
   rolledUntil(): number | null;
   isDirty(hour: number): boolean;
+  subscribe?(listener: RollupListener): void;
 }
 
 interface Dirty {
@@ -57,6 +66,7 @@ export class HourlyRollups implements RollupView {
   readonly #dirty = new Map<number, Dirty>();
   readonly #writes = new Set<Promise<unknown>>();
   readonly #queue = new Set<number>();
+  readonly #listeners: RollupListener[] = [];
   #persist: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #rerollTimer: NodeJS.Timeout | undefined;
@@ -73,6 +83,20 @@ export class HourlyRollups implements RollupView {
 
   isDirty(hour: number): boolean {
     return this.#dirty.has(hour);
+  }
+
+  subscribe(listener: RollupListener): void {
+    this.#listeners.push(listener);
+  }
+
+  #tell(f: (l: RollupListener) => void): void {
+    for (const l of this.#listeners) {
+      try {
+        f(l);
+      } catch (err) {
+        this.#o.log.warn({ err }, "rollup listener failed");
+      }
+    }
   }
 
   /** Loads the watermark and the dirty hours a previous run left. Call before any write. */
@@ -153,6 +177,7 @@ export class HourlyRollups implements RollupView {
   }
 
   async #mark(hour: number): Promise<void> {
+    this.#tell((l) => l.marked?.(hour));
     const d = this.#dirty.get(hour);
     if (d !== undefined && !d.clearing) {
       d.gen++;
@@ -244,6 +269,7 @@ export class HourlyRollups implements RollupView {
       precision: "ms",
     });
     this.#rolled = target;
+    this.#tell((l) => l.advanced?.(target));
   }
 
   async #firstHour(): Promise<number | null> {

@@ -1,0 +1,162 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { dayStart } from "../../../gateway/lines/production-day.ts";
+import { DayTotals, type ExactSums } from "../../../gateway/store/day-totals.ts";
+import { InfluxOutputAggregates, wholeHours } from "../../../gateway/store/influx-output-aggregates.ts";
+import type { LineTotalRow } from "../../../gateway/store/output-aggregates.ts";
+import { HOUR_MS, HourlyRollups, type RollupListener } from "../../../gateway/store/rollup-hours.ts";
+import type { OutputPoint, SampleStore } from "../../../gateway/store/sample-store.ts";
+import { testInflux } from "../../support/influx.ts";
+import { FakeClock, silentLogger, waitFor } from "../support/fakes.ts";
+
+const TZ = "Asia/Shanghai";
+const START = dayStart("2020-02-07", TZ).getTime(); // 2020-02-06T16:00Z
+const DAY = 24 * HOUR_MS;
+
+function point(line: string, ts: number, good: number, reject: number): OutputPoint {
+  return {
+    plant: "p1",
+    line,
+    epoch: "e1",
+    device: `d-${line}`,
+    seq: ts / 1000,
+    ts,
+    good,
+    reject,
+    goodOdo: 0,
+    rejectOdo: 0,
+  };
+}
+
+/** 3 days and 2 hours of history, 2 lines, a point every 20 min. */
+function history(): OutputPoint[] {
+  const out: OutputPoint[] = [];
+  for (let t = START; t < START + 3 * DAY + 2 * HOUR_MS; t += 20 * 60_000) {
+    out.push(point("l1", t, (t / 60_000) % 7, (t / 60_000) % 2));
+    out.push(point("l2", t + 1000, 3, 1));
+  }
+  return out;
+}
+
+const sorted = (rows: LineTotalRow[]) => rows.map((r) => JSON.stringify(r)).sort();
+
+/** In memory, against the real InfluxDB: every answer equals the raw points' to the unit. */
+describe("DayTotals with HourlyRollups", () => {
+  let db: Awaited<ReturnType<typeof testInflux>>;
+  let rollups: HourlyRollups;
+  let store: SampleStore;
+  let held: InfluxOutputAggregates;
+  let raw: InfluxOutputAggregates;
+  let asked: string[];
+
+  beforeEach(async () => {
+    db = await testInflux("day_totals");
+    await db.store.write(history());
+    const clock = new FakeClock(START + 3 * DAY + 2 * HOUR_MS + 10 * 60_000);
+    rollups = new HourlyRollups({
+      influx: db.store.influx,
+      clock,
+      log: silentLogger(),
+      tickMs: 50,
+      rerollDelayMs: 10,
+    });
+    await rollups.open();
+    store = rollups.writesThrough(db.store);
+    rollups.start();
+    await waitFor(() => rollups.rolledUntil() !== null, 15_000, "backfill");
+    held = new InfluxOutputAggregates(db.store.influx, rollups, { zones: () => [TZ] });
+    await held.prefilled();
+    raw = new InfluxOutputAggregates(db.store.influx);
+    asked = [];
+    const query = db.store.influx.query.bind(db.store.influx);
+    // Which statements reach InfluxDB, to tell answers from memory apart.
+    db.store.influx.query = ((q: string | string[], o?: object) => {
+      asked.push(...(Array.isArray(q) ? q : [q]));
+      return query(q as string, o);
+    }) as typeof db.store.influx.query;
+  });
+  afterEach(async () => {
+    await rollups.close();
+    await db.drop();
+  });
+
+  const day = (date: string) => ({ fromDate: date, toDate: date, tz: TZ });
+  const expectExact = async (q: { fromDate: string; toDate: string; tz: string }) =>
+    expect(sorted(await held.totals(q))).toEqual(sorted(await raw.totals(q)));
+
+  it("answers settled days from memory and today from its held hours plus InfluxDB for the rest", async () => {
+    // 35 settled days (those before the history hold nothing, exactly) and today's two rolled hours.
+    expect(held.daysHeld()).toBe(36);
+    asked = [];
+    const feb8 = await held.totals(day("2020-02-08"));
+    expect(asked).toEqual([]);
+    expect(sorted(feb8)).toEqual(sorted(await raw.totals(day("2020-02-08"))));
+    asked = [];
+    await held.totals({ fromDate: "2020-02-07", toDate: "2020-02-10", tz: TZ });
+    // Only today's hours after the watermark (START + 3 days + 2 h) were asked for.
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toContain(`time >= ${START + 3 * DAY + 2 * HOUR_MS}ms`);
+    await expectExact({ fromDate: "2020-02-07", toDate: "2020-02-10", tz: TZ });
+  });
+
+  it("a late write for a past day changes that day's answer at once, and only that day's (Asia/Shanghai midnight)", async () => {
+    const before = await held.totals(day("2020-02-08"));
+    const lastMinuteOf8th = START + 2 * DAY - 60_000; // 23:59 local = 15:59Z
+    await store.write([point("l1", lastMinuteOf8th, 1000, 7)]);
+    expect(held.daysHeld()).toBe(35); // 8 Feb dropped; 9 Feb (from 16:00Z) kept
+    const after = await held.totals(day("2020-02-08"));
+    const l1 = (rows: LineTotalRow[]) => rows.find((r) => r.line === "l1") as LineTotalRow;
+    expect(l1(after).good).toBe(l1(before).good + 1000);
+    expect(l1(after).reject).toBe(l1(before).reject + 7);
+    await expectExact(day("2020-02-08"));
+    await expectExact(day("2020-02-09"));
+    // Local midnight of the 9th (16:00Z) belongs to the 9th.
+    await store.write([point("l2", START + 2 * DAY, 500, 0)]);
+    await expectExact(day("2020-02-09"));
+    await expectExact(day("2020-02-08"));
+    // Once re-rolled, the days settle again and are held anew, still exact.
+    await waitFor(
+      () => !rollups.isDirty(START + 2 * DAY - HOUR_MS) && !rollups.isDirty(START + 2 * DAY),
+      10_000,
+      "re-roll",
+    );
+    await held.totals({ fromDate: "2020-02-08", toDate: "2020-02-09", tz: TZ });
+    asked = [];
+    await expectExact({ fromDate: "2020-02-07", toDate: "2020-02-09", tz: TZ });
+    expect(asked.filter((q) => q.includes("output_1h") || q.includes("FROM output "))).toHaveLength(1); // raw only
+  });
+});
+
+describe("DayTotals", () => {
+  it("does not keep a day whose hours were written to while it was being read", async () => {
+    let listener: RollupListener = {};
+    const view = {
+      rolledUntil: () => START + 2 * DAY,
+      isDirty: () => false,
+      subscribe: (l: RollupListener) => {
+        listener = l;
+      },
+    };
+    let calls = 0;
+    const sums: ExactSums = {
+      daily: async (fromDate) => {
+        calls++;
+        if (calls === 1) listener.marked?.(START + 5 * HOUR_MS); // a late write lands meanwhile
+        return [{ date: fromDate, plant: "p1", line: "l1", good: calls, reject: 0 }];
+      },
+      range: async () => [],
+    };
+    const totals = new DayTotals({ view, wholeHours }, sums);
+    expect(await totals.totals(day("2020-02-07"))).toEqual([{ plant: "p1", line: "l1", good: 1, reject: 0 }]);
+    expect(totals.size()).toBe(0);
+    expect(await totals.totals(day("2020-02-07"))).toEqual([{ plant: "p1", line: "l1", good: 2, reject: 0 }]);
+    expect(totals.size()).toBe(1);
+    expect(await totals.totals(day("2020-02-07"))).toEqual([{ plant: "p1", line: "l1", good: 2, reject: 0 }]);
+    expect(calls).toBe(2);
+    // A day not yet wholly rolled is never kept.
+    await totals.totals(day("2020-02-09"));
+    await totals.totals(day("2020-02-09"));
+    expect(calls).toBe(4);
+  });
+});
+
+const day = (date: string) => ({ fromDate: date, toDate: date, tz: TZ });
