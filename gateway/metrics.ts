@@ -8,6 +8,8 @@ export interface MetricSources {
   spooled?: () => number;
   /** False while InfluxDB writes fail. */
   storeUp?: () => boolean;
+  /** Each line's last publish (ms), read at scrape time rather than set on every message. */
+  linesSeen?: () => Iterable<{ plant: string; line: string; lastSeen: number }>;
 }
 
 /** The gateway's Prometheus metrics, in a registry of its own (tests run several gateways in one process). */
@@ -44,14 +46,24 @@ export function createMetrics(clients: () => number, sources: MetricSources = {}
     help: "Output points written to InfluxDB",
     registers: [registry],
   });
-  const lastSeen = new Gauge({
+  new Gauge({
     name: "masktally_line_last_seen_seconds",
     help: "Unix time of the last publish from a device for the line",
     labelNames: ["plant", "line"] as const,
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of sources.linesSeen?.() ?? [])
+        this.set({ plant: s.plant, line: s.line }, s.lastSeen / 1000);
+    },
   });
   gauges(registry, clients, sources);
-  return { registry, messagesIn, drops, rejections, batchLatency, pointsWritten, lastSeen };
+  // Children bound once: inc() on a child skips hashing the label set on every message.
+  const messagesByKind = {
+    telemetry: messagesIn.labels({ kind: "telemetry" }),
+    status: messagesIn.labels({ kind: "status" }),
+  };
+  return { registry, messagesIn, messagesByKind, drops, rejections, batchLatency, pointsWritten };
 }
 
 function gauges(registry: Registry, clients: () => number, sources: MetricSources): void {

@@ -60,6 +60,13 @@ export const MAX_PAYLOAD_BYTES = 4096;
 export type PayloadReason = "too-large" | "bad-json" | "bad-schema";
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: PayloadReason; message: string };
 
+/** The payload's text without copying it (Buffer.from(buffer) would copy every message). */
+function utf8(payload: Uint8Array): string {
+  return Buffer.isBuffer(payload)
+    ? payload.toString("utf8")
+    : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8");
+}
+
 function decode<T>(
   payload: Uint8Array | string,
   check: (v: unknown) => ReturnType<typeof sampleChecker.check>,
@@ -74,7 +81,7 @@ function decode<T>(
   }
   let json: unknown;
   try {
-    json = JSON.parse(typeof payload === "string" ? payload : Buffer.from(payload).toString("utf8"));
+    json = JSON.parse(typeof payload === "string" ? payload : utf8(payload));
   } catch (err) {
     return { ok: false, reason: "bad-json", message: (err as Error).message } as const;
   }

@@ -85,11 +85,17 @@ export async function startGateway(
       ...settings,
     }),
   );
-  const child = spawn(process.execPath, [join(ROOT, "bin/masktally.js"), "gateway", "--config", config], {
-    cwd: dir,
-    env: { ...process.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  // BENCH_GATEWAY_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": Node flags for the gateway process only.
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, join(ROOT, "bin/masktally.js"), "gateway", "--config", config],
+    {
+      cwd: dir,
+      env: { ...process.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const logs: Array<Record<string, unknown>> = [];
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {

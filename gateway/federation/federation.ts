@@ -55,7 +55,8 @@ export class Federation {
     next: (identity: Identity, clientId: string, topic: string, payload: Uint8Array) => Promise<Verdict>,
   ): (identity: Identity, clientId: string, topic: string, payload: Uint8Array) => Promise<Verdict> {
     return (identity, clientId, topic, payload) =>
-      this.#receiver !== null && RollupReceiver.isRollupTopic(topic)
+      // endsWith first: device samples (the bulk) skip the full parse.
+      this.#receiver !== null && topic.endsWith("/rollup") && RollupReceiver.isRollupTopic(topic)
         ? this.#receiver.handle(identity, clientId, topic, payload)
         : next(identity, clientId, topic, payload);
   }

@@ -41,8 +41,6 @@ export interface IngestDeps {
   log: Logger;
   /** Called for every publish from a device, for metrics. */
   onMessage?: (kind: "telemetry" | "status") => void;
-  /** Called for every publish on a line the device may use, for the per-line last-seen metric. */
-  onSeen?: (plant: string, line: string) => void;
   /** Cluster (ADR 0011): only the instance holding a line's lease counts its samples. */
   ownership?: LineOwnership | undefined;
 }
@@ -62,6 +60,16 @@ interface Context {
   line: string;
 }
 
+/** A device topic of a registry line, parsed once: telemetry or status of (plant, line). */
+interface Route {
+  kind: "telemetry" | "status";
+  plant: string;
+  line: string;
+}
+
+const ACCEPT: Verdict = Object.freeze({ kind: "accept" });
+const accepted = (): Verdict => ACCEPT;
+
 /**
  * The pipeline for one publish from a device: topic → line → payload → clock → device → odometer tracker →
  * batch writer. Resolves only when the broker may acknowledge: for a counted sample, once its point is stored.
@@ -69,6 +77,8 @@ interface Context {
  */
 export class Ingest {
   #lines: Set<string>;
+  /** Topic → route for registry lines: devices publish on the same few topics over and over. */
+  readonly #routes = new Map<string, Route>();
   readonly #log: Logger;
 
   constructor(private readonly d: IngestDeps) {
@@ -79,29 +89,53 @@ export class Ingest {
   /** Registry reload (issue 5): lines added are accepted from now on, removed ones dropped as unknown. */
   setRegistry(registry: Registry): void {
     this.#lines = new Set(registryLines(registry).map(({ plant, line }) => lineKey(plant.id, line.id)));
+    this.#routes.clear();
   }
 
-  async handle(identity: Identity, clientId: string, topic: string, payload: Uint8Array): Promise<Verdict> {
-    const parsed = parseTopic(topic);
-    if (parsed === null || (parsed.kind !== "telemetry" && parsed.kind !== "status")) {
-      return { kind: "deny", message: `publishing to "${topic}" is not allowed` };
+  handle(identity: Identity, clientId: string, topic: string, payload: Uint8Array): Promise<Verdict> {
+    try {
+      return this.#dispatch(identity, clientId, topic, payload);
+    } catch (err) {
+      return Promise.reject(err); // the broker refuses the publish; a bug must not escape into aedes
     }
-    this.d.onMessage?.(parsed.kind);
-    const ctx: Context = { identity, clientId, plant: parsed.plant, line: parsed.line };
+  }
+
+  #dispatch(identity: Identity, clientId: string, topic: string, payload: Uint8Array): Promise<Verdict> {
+    const route = this.#route(topic);
+    if (route === null) {
+      return Promise.resolve({ kind: "deny", message: `publishing to "${topic}" is not allowed` });
+    }
+    this.d.onMessage?.(route.kind);
+    const ctx: Context = { identity, clientId, plant: route.plant, line: route.line };
     if (!this.#lines.has(lineKey(ctx.plant, ctx.line))) return this.#drop(ctx, "unknown-line", {});
     if (!mayPublishFor(identity, ctx.plant, ctx.line)) return this.#drop(ctx, "not-allowed", {});
     this.d.lineState.messageSeen(ctx.plant, ctx.line);
-    this.d.onSeen?.(ctx.plant, ctx.line);
-    return parsed.kind === "telemetry" ? this.#telemetry(ctx, payload) : this.#status(ctx, payload);
+    return route.kind === "telemetry" ? this.#telemetry(ctx, payload) : this.#status(ctx, payload);
+  }
+
+  /** The topic's route, or null when devices may not publish there; cached for registry lines only. */
+  #route(topic: string): Route | null {
+    const cached = this.#routes.get(topic);
+    if (cached !== undefined) return cached;
+    const parsed = parseTopic(topic);
+    if (parsed === null || (parsed.kind !== "telemetry" && parsed.kind !== "status")) return null;
+    const route: Route = { kind: parsed.kind, plant: parsed.plant, line: parsed.line };
+    // Only registry lines: a client inventing topics must not grow the cache.
+    if (this.#lines.has(lineKey(route.plant, route.line))) this.#routes.set(topic, route);
+    return route;
   }
 
   /**
    * In a cluster, a sample for a line another instance owns is refused before its PUBACK (the connection
    * closes): the device keeps it and resends it after reconnecting through the load balancer (ADR 0011).
    */
-  async #telemetry(ctx: Context, payload: Uint8Array): Promise<Verdict> {
+  #telemetry(ctx: Context, payload: Uint8Array): Promise<Verdict> {
     const own = this.d.ownership;
     if (own === undefined) return this.#count(ctx, payload);
+    return this.#owned(own, ctx, payload);
+  }
+
+  async #owned(own: LineOwnership, ctx: Context, payload: Uint8Array): Promise<Verdict> {
     const elsewhere = {
       kind: "deny",
       message: `line ${ctx.plant}/${ctx.line} is counted by another gateway instance`,
@@ -117,7 +151,7 @@ export class Ingest {
     return verdict;
   }
 
-  async #count(ctx: Context, payload: Uint8Array): Promise<Verdict> {
+  #count(ctx: Context, payload: Uint8Array): Promise<Verdict> {
     const decoded = decodeSample(payload);
     if (!decoded.ok) return this.#drop(ctx, decoded.reason, { problem: decoded.message });
     const sample = decoded.value;
@@ -145,8 +179,7 @@ export class Ingest {
       run: sample.run,
       sensors: sample.sensors,
     });
-    await this.d.writer.enqueue(point);
-    return { kind: "accept" };
+    return this.d.writer.enqueue(point).then(accepted);
   }
 
   #checkSample(ctx: Context, sample: Sample): Promise<Verdict> | null {
@@ -168,7 +201,7 @@ export class Ingest {
       return this.#drop(ctx, "not-allowed", { device: status.device });
     }
     this.d.lineState.statusReceived(ctx.plant, ctx.line, status.state);
-    return { kind: "accept" };
+    return ACCEPT;
   }
 
   /**

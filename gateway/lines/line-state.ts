@@ -1,7 +1,7 @@
 import type { LineState } from "../../protocol/index.ts";
 import { lineKey } from "../../protocol/index.ts";
 import type { Clock } from "../clock.ts";
-import { ALWAYS_PLANNED, type LineCalendar } from "./line-calendar.ts";
+import { ALWAYS_PLANNED, type LineCalendar, type PlannedSpan } from "./line-calendar.ts";
 
 export interface LineStateOptions {
   /** No message for this long → offline (3 × a 5 s sample interval). */
@@ -83,7 +83,10 @@ interface Track {
   resumeFrom: number | null;
   /** Whether the current stop interrupted running (only those need the resume hysteresis). */
   stopFromRunning: boolean;
+  /** Good counts per second of sample time over the rate window (one entry per second, not per sample). */
   recent: Array<{ ts: number; good: number }>;
+  /** The calendar's answer for an interval around the last evaluation (line-calendar.ts, PlannedSpan). */
+  planned: PlannedSpan;
   state: LineState;
   since: number | null;
   microStops: number;
@@ -128,6 +131,7 @@ export class LineStateTracker {
   /** Registry reload: new lines start unknown, known lines keep their state, removed ones are forgotten. */
   setLines(lines: ReadonlyArray<LineDefinition>, calendar?: LineCalendar): void {
     if (calendar !== undefined) this.calendar = calendar;
+    for (const t of this.#lines.values()) t.planned = UNASKED;
     const keep = new Set<string>();
     for (const l of lines) {
       const key = lineKey(l.plant, l.line);
@@ -178,8 +182,11 @@ export class LineStateTracker {
     const t = this.#lines.get(lineKey(plant, line));
     if (t === undefined) return;
     this.#update(t);
+    const wasOnline = t.online;
     this.#seen(t);
-    this.#update(t);
+    // A line that was online and is running or stopped stays so when heard from (those do not depend on
+    // lastSeen): skip the second evaluation on the hot path. Unknown, offline and idle may change.
+    if (!wasOnline || (t.state !== "running" && t.state !== "stopped")) this.#update(t);
   }
 
   statusReceived(plant: string, line: string, state: "online" | "offline"): void {
@@ -189,6 +196,12 @@ export class LineStateTracker {
     t.lastSeen = this.clock.now();
     t.online = state === "online";
     this.#update(t);
+  }
+
+  /** Every line heard from, with the time of its last message (ms), for the last-seen metric. */
+  *linesSeen(): Generator<{ plant: string; line: string; lastSeen: number }> {
+    for (const t of this.#lines.values())
+      if (t.lastSeen !== null) yield { plant: t.plant, line: t.line, lastSeen: t.lastSeen };
   }
 
   /** Re-evaluates every line (time alone moves lines to stopped, offline or idle). */
@@ -222,7 +235,12 @@ export class LineStateTracker {
       }
     }
     t.lastAdvance = Math.max(t.lastAdvance ?? ts, ts);
-    t.recent.push({ ts, good });
+    const last = t.recent[t.recent.length - 1];
+    // One entry per second of sample time: a line sampled 10 times a second keeps 60 entries, not 600.
+    if (last !== undefined && Math.floor(last.ts / 1000) === Math.floor(ts / 1000)) {
+      last.good += good;
+      last.ts = Math.max(last.ts, ts);
+    } else t.recent.push({ ts, good });
     const horizon = this.clock.now() - this.#o.rateWindowMs;
     while (t.recent.length > 0 && (t.recent[0]?.ts ?? 0) <= horizon) t.recent.shift();
   }
@@ -273,31 +291,41 @@ export class LineStateTracker {
     return t.lastAdvance !== null && now - t.lastAdvance <= t.stopAfterMs;
   }
 
+  #planned(t: Track, now: number): boolean {
+    if (now < t.planned.from || now >= t.planned.to) t.planned = this.calendar.span(t.plant, t.line, now);
+    return t.planned.planned;
+  }
+
+  /** The state the line is in at `now`; `since` keeps the current start when the state does not change. */
   #evaluate(t: Track, now: number): { state: LineState; since: number | null } {
     if (t.lastSeen === null) return { state: "unknown", since: null };
-    const keep = (state: LineState, since: number | null) => ({
-      state,
-      since: t.state === state ? t.since : since,
-    });
-    const planned = this.calendar.isPlanned(t.plant, t.line, now);
+    const planned = this.#planned(t, now);
     if (!t.online || now - t.lastSeen > this.#o.offlineAfterMs) {
       const since = t.online ? t.lastSeen + this.#o.offlineAfterMs : now;
-      return planned ? keep("offline", since) : keep("idle", now);
+      return planned ? keep(t, "offline", since) : keep(t, "idle", now);
     }
     if (this.#producing(t, now)) {
       if (t.state !== "stopped" || !t.stopFromRunning)
-        return keep("running", Math.min(now, t.lastAdvance ?? now));
+        return keep(t, "running", Math.min(now, t.lastAdvance ?? now));
       const resumed =
         t.resumeFrom !== null && t.lastAdvance !== null && t.lastAdvance - t.resumeFrom >= this.#o.resumeMs;
       if (resumed || !planned) return { state: "running", since: t.resumeFrom ?? now };
-      return keep("stopped", now);
+      return keep(t, "stopped", now);
     }
-    if (!planned) return keep("idle", now);
-    if (t.state !== "running") return keep("stopped", now);
+    if (!planned) return keep(t, "idle", now);
+    if (t.state !== "running") return keep(t, "stopped", now);
     const stoppedAt = t.run === false ? (t.runOffAt ?? now) : (t.lastAdvance ?? now);
     return { state: "stopped", since: Math.min(now, Math.max(stoppedAt, t.since ?? stoppedAt)) };
   }
 }
+
+/** The line stays in (or enters) `state`: an unchanged state keeps its start. */
+function keep(t: Track, state: LineState, since: number | null): { state: LineState; since: number | null } {
+  return { state, since: t.state === state ? t.since : since };
+}
+
+/** Forces the next evaluation to ask the calendar (new line, or a registry reload changed the calendar). */
+const UNASKED: PlannedSpan = { planned: true, from: 0, to: 0 };
 
 function newTrack(plant: string, line: string, stopAfterMs: number): Track {
   return {
@@ -313,6 +341,7 @@ function newTrack(plant: string, line: string, stopAfterMs: number): Track {
     resumeFrom: null,
     stopFromRunning: false,
     recent: [],
+    planned: UNASKED,
     state: "unknown",
     since: null,
     microStops: 0,

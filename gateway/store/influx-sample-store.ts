@@ -1,5 +1,6 @@
-import { FieldType, InfluxDB, type IPoint } from "influx";
+import { FieldType, InfluxDB } from "influx";
 import type { Counts } from "../../protocol/index.ts";
+import { LineWriter } from "./line-protocol.ts";
 import type { OdometerMark, OutputPoint, OutputQuery, SampleStore } from "./sample-store.ts";
 
 export interface InfluxSampleStoreOptions {
@@ -19,9 +20,15 @@ const OUTPUT = "output";
  */
 export class InfluxSampleStore implements SampleStore {
   readonly influx: InfluxDB;
+  readonly #writer: LineWriter;
 
   constructor(readonly opts: InfluxSampleStoreOptions) {
     const u = new URL(opts.url);
+    this.#writer = new LineWriter({
+      url: opts.url,
+      database: opts.database,
+      timeoutMs: opts.timeoutMs ?? 10_000,
+    });
     this.influx = new InfluxDB({
       host: u.hostname,
       port: Number(u.port || (u.protocol === "https:" ? 443 : 8086)),
@@ -55,7 +62,7 @@ export class InfluxSampleStore implements SampleStore {
 
   async write(points: readonly OutputPoint[]): Promise<void> {
     if (points.length === 0) return;
-    await this.influx.writePoints(points.map(toInfluxPoint), { precision: "ms" });
+    await this.#writer.write(points);
   }
 
   async sumOutput(q: OutputQuery): Promise<Array<{ plant: string; line: string } & Counts>> {
@@ -104,22 +111,4 @@ export class InfluxSampleStore implements SampleStore {
     const hosts = await this.influx.ping(2000);
     return hosts.some((h) => h.online);
   }
-}
-
-function toInfluxPoint(p: OutputPoint): IPoint {
-  const fields: Record<string, number | string | boolean> = {
-    good: p.good,
-    reject: p.reject,
-    good_odo: p.goodOdo,
-    reject_odo: p.rejectOdo,
-    seq: p.seq,
-    device: p.device,
-  };
-  if (p.run !== undefined) fields.run = p.run;
-  return {
-    measurement: OUTPUT,
-    tags: { plant: p.plant, line: p.line, epoch: p.epoch },
-    fields,
-    timestamp: p.ts,
-  };
 }

@@ -35,6 +35,25 @@ describe("ingest through a real aedes broker (anonymous clients)", () => {
     ]);
   });
 
+  it("counts messages by kind and reports each line's last publish in /metrics", async () => {
+    const c = await h.connect();
+    const before = Date.now();
+    await send(c, telemetry(), sample(1, 100, 3));
+    await send(c, telemetry(), sample(2, 101, 3));
+    await send(c, status("l2"), { v: 1, state: "online", device: "pi-02" });
+    const text = await (await fetch(`http://127.0.0.1:${h.gateway.httpPort}/metrics`)).text();
+    expect(text).toMatch(/^masktally_mqtt_messages_total\{kind="telemetry"\} 2$/m);
+    expect(text).toMatch(/^masktally_mqtt_messages_total\{kind="status"\} 1$/m);
+    const seen = [
+      ...text.matchAll(/^masktally_line_last_seen_seconds\{plant="([^"]+)",line="([^"]+)"\} (\S+)$/gm),
+    ];
+    expect(seen.map((m) => `${m[1]}/${m[2]}`).sort()).toEqual(["sr-01/l1", "sr-01/l2"]);
+    for (const m of seen) {
+      expect(Number(m[3]) * 1000).toBeGreaterThanOrEqual(before - 1);
+      expect(Number(m[3]) * 1000).toBeLessThanOrEqual(Date.now());
+    }
+  });
+
   it("withholds the PUBACK while the store is down and sends it once the point is written", async () => {
     const c = await h.connect();
     h.store.failWrites = true;

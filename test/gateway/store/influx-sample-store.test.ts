@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InfluxWriteError, LineWriter, outputLine } from "../../../gateway/store/line-protocol.ts";
 import type { OutputPoint } from "../../../gateway/store/sample-store.ts";
 import { type TestInflux, testInflux } from "../../support/influx.ts";
 
@@ -88,5 +89,48 @@ describe("InfluxSampleStore against a real InfluxDB", () => {
 
   it("answers ping while the server is up", async () => {
     expect(await db.store.ping()).toBe(true);
+  });
+
+  it("writes awkward ids and device names escaped, integer fields and the run signal as InfluxDB reads them back", async () => {
+    const odd = { plant: "p 1,x=y", line: "l\\2", epoch: 'e "3"', device: 'pi "quoted" \\ back' };
+    await db.store.write([
+      point({ ...odd, seq: 1, ts: T0 + 10, good: 3, reject: 1, goodOdo: 3, rejectOdo: 1, run: true }),
+      point({ ...odd, seq: 2, ts: T0 + 20, good: 4, reject: 0, goodOdo: 7, rejectOdo: 1, run: false }),
+      point({ ...odd, seq: 3, ts: T0 + 30, good: 5, reject: 0, goodOdo: 12, rejectOdo: 1 }),
+    ]);
+    const rows = await db.store.influx.query<Record<string, unknown>>(
+      "SELECT * FROM output WHERE plant = $plant ORDER BY time",
+      { placeholders: { plant: odd.plant }, precision: "ms" },
+    );
+    expect(
+      rows.map((r) => [r.plant, r.line, r.epoch, r.device, r.seq, r.good, r.good_odo, r.reject, r.run]),
+    ).toEqual([
+      [odd.plant, odd.line, odd.epoch, odd.device, 1, 3, 3, 1, true],
+      [odd.plant, odd.line, odd.epoch, odd.device, 2, 4, 7, 0, false],
+      [odd.plant, odd.line, odd.epoch, odd.device, 3, 5, 12, 0, null],
+    ]);
+    const types = await db.store.influx.query<{ fieldKey: string; fieldType: string }>(
+      "SHOW FIELD KEYS FROM output",
+    );
+    expect(Object.fromEntries(types.map((t) => [t.fieldKey, t.fieldType]))).toEqual({
+      device: "string",
+      good: "integer",
+      good_odo: "integer",
+      reject: "integer",
+      reject_odo: "integer",
+      run: "boolean",
+      seq: "integer",
+    });
+    expect(outputLine(point({ seq: 4, ts: T0, good: 1, goodOdo: 1 }))).toBe(
+      `output,epoch=e1,line=l1,plant=sr-01 device="pi-01",good=1i,good_odo=1i,reject=0i,reject_odo=0i,seq=4i ${T0}`,
+    );
+  });
+
+  it("fails a write to a missing database with InfluxDB's own reason", async () => {
+    const writer = new LineWriter({ url: db.url, database: "no_such_db_here", timeoutMs: 5000 });
+    const err = await writer.write([point({})]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InfluxWriteError);
+    expect(err).toMatchObject({ code: "INFLUX_WRITE_FAILED", status: 404 });
+    expect((err as Error).message).toBe('InfluxDB write failed (404): database not found: "no_such_db_here"');
   });
 });
