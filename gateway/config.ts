@@ -94,6 +94,8 @@ export const GatewayConfigSchema = Type.Object(
       Type.Object(
         {
           stopDelaySeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+          /** A line is stopped after no good count for max(this, 10 ideal cycles); default 30. */
+          minStopSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
           escalateAfterMinutes: Type.Optional(Type.Integer({ minimum: 1 })),
           /** While nobody acknowledges, a reminder this often (default 5). */
           remindEveryMinutes: Type.Optional(Type.Integer({ minimum: 1 })),

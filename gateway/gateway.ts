@@ -67,8 +67,8 @@ export interface GatewayOptions {
   /** On stop, how long to keep trying to store what devices sent but were not yet acknowledged. Default 10 s. */
   flushTimeoutMs?: number | undefined;
   lineState?: LineStateOptions;
-  /** Gateway config `alerts` (stop delay, escalation, webhooks, public URL). */
-  alerts?: AlertOptions | undefined;
+  /** Gateway config `alerts` (stop delay, escalation, webhooks, public URL; `minStopSeconds` goes to line state). */
+  alerts?: (AlertOptions & { minStopSeconds?: number | undefined }) | undefined;
   /** MQTT over TLS: PEM certificate and key files; `port` default 8883 (0 = a free one). */
   tls?: { cert: string; key: string; port?: number | undefined } | undefined;
   /** Broker limits: packet size, topic depth, in-flight QoS 2, connections, CONNECT timeout. */
@@ -189,16 +189,22 @@ function wireIngest(
   parts: Parts,
 ) {
   const clock = o.clock ?? systemClock;
-  const metrics = createMetrics(() => parts.broker?.clients() ?? 0, {
-    spooled: () => parts.durable?.spooled() ?? 0,
-    storeUp: () => parts.durable?.storeUp() ?? true,
-  });
   const lineDefs = registryLines(registry).map(({ plant, line }) => ({
     plant: plant.id,
     line: line.id,
     ratedPerMin: line.ratedPerMin,
   }));
-  const lineState = new LineStateTracker(lineDefs, clock, o.lineState);
+  // Config `alerts.minStopSeconds` (fast lines want faster stop detection); explicit `lineState` wins (tests).
+  const minStop = o.alerts?.minStopSeconds;
+  const lineState = new LineStateTracker(lineDefs, clock, {
+    ...(minStop === undefined ? {} : { minStopMs: minStop * 1000 }),
+    ...o.lineState,
+  });
+  const metrics = createMetrics(() => parts.broker?.clients() ?? 0, {
+    spooled: () => parts.durable?.spooled() ?? 0,
+    storeUp: () => parts.durable?.storeUp() ?? true,
+    linesSeen: () => lineState.linesSeen(),
+  });
   const writer = new BatchWriter({
     sink: parts.durable?.sink ?? parts.store!,
     log: o.log.child({ module: "writer" }),
@@ -213,8 +219,7 @@ function wireIngest(
   );
   const ingest = new Ingest({
     ...{ registry, devices, tracker, writer, lineState, drops, clock, log: o.log },
-    onMessage: (kind) => metrics.messagesIn.inc({ kind }),
-    onSeen: (plant, line) => metrics.lastSeen.set({ plant, line }, clock.now() / 1000),
+    onMessage: (kind) => metrics.messagesByKind[kind].inc(),
     ownership: parts.leases,
   });
   return { metrics, lineState, writer, ingest, clock };
