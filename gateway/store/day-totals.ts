@@ -1,5 +1,6 @@
 import { dayBounds } from "../lines/planned-days.ts";
 import { addDays, productionDay } from "../lines/production-day.ts";
+import { OpenHours, type SeriesSums } from "./open-hours.ts";
 import type { DailyOutputQuery, DailyOutputRow, LineTotalRow } from "./output-aggregates.ts";
 import { HOUR_MS, type RollupView } from "./rollup-hours.ts";
 
@@ -7,6 +8,8 @@ import { HOUR_MS, type RollupView } from "./rollup-hours.ts";
 export interface ExactSums {
   daily(fromDate: string, toDate: string, tz: string): Promise<DailyOutputRow[]>;
   range(from: number, to: number, tz: string): Promise<LineTotalRow[]>;
+  /** Raw sums (and with `newest`, the newest point) per (plant, line, epoch) series over [from, to): for OpenHours. */
+  series(from: number, to: number, newest: boolean): Promise<SeriesSums[]>;
 }
 
 export interface DayTotalsOptions {
@@ -52,13 +55,27 @@ export class DayTotals {
   /** Bumped by every mark: a fill that started before it may hold pre-write sums. */
   #epoch = 0;
   #prefilling: Promise<void> | null = null;
+  /** Today's hours after the watermark, kept exact from the writes (open-hours.ts); null if the view can't tell of them. */
+  readonly #open: OpenHours | null;
 
   constructor(
     o: DayTotalsOptions,
     private readonly sums: ExactSums,
   ) {
     this.#o = o;
-    o.view.subscribe?.({ marked: (h) => this.#invalidate(h), advanced: () => this.prefill() });
+    const activity = o.view.writeActivity?.bind(o.view);
+    this.#open =
+      o.view.subscribe !== undefined && activity !== undefined
+        ? new OpenHours((from, to, newest) => sums.series(from, to, newest), activity)
+        : null;
+    o.view.subscribe?.({
+      marked: (h) => this.#invalidate(h),
+      advanced: (until) => {
+        this.#open?.dropBefore(until);
+        void this.prefill();
+      },
+      wrote: (points, ok) => this.#open?.wrote(points, ok),
+    });
   }
 
   /** Per-line totals over the production days [fromDate, toDate] of `tz`, from memory where settled. */
@@ -66,16 +83,28 @@ export class DayTotals {
     const out = new Map<string, LineTotalRow>();
     const missing: string[] = [];
     const asks: Array<Promise<LineTotalRow[]>> = [];
+    const rolled = this.#o.view.rolledUntil();
     for (let date = q.fromDate; date <= q.toDate; date = addDays(date, 1)) {
       const day = this.#days.get(`${q.tz}|${date}`);
-      if (day === undefined) missing.push(date);
-      else for (const r of day.rows) add(out, r);
-      // Today: its settled hours from memory, the rest (one hour or so) from InfluxDB.
-      if (day !== undefined && day.upTo < day.to) asks.push(this.sums.range(day.upTo, day.to, q.tz));
+      if (day !== undefined) {
+        for (const r of day.rows) add(out, r);
+        // Today: its settled hours from memory, the rest (one hour or so) open.
+        if (day.upTo < day.to) asks.push(this.#openSums(day.upTo, day.to, q.tz));
+        continue;
+      }
+      const [from, to] = dayBounds({ timezone: q.tz }, date);
+      // A day the rollup has not reached at all (today's first hour, a future date) is open throughout.
+      if (rolled !== null && from >= rolled) asks.push(this.#openSums(from, to, q.tz));
+      else missing.push(date);
     }
     if (missing.length > 0) asks.push(this.#fetch(missing, q.tz));
     for (const rows of await Promise.all(asks)) for (const r of rows) add(out, r);
     return [...out.values()];
+  }
+
+  /** Per-line sums over [from, to) past the watermark: held from the writes where possible, else from InfluxDB. */
+  #openSums(from: number, to: number, tz: string): Promise<LineTotalRow[]> {
+    return this.#open !== null ? this.#open.sums(from, to) : this.sums.range(from, to, tz);
   }
 
   /** Days held in memory (the gauge masktally_day_totals_days). */

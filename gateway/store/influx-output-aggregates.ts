@@ -1,6 +1,7 @@
 import type { InfluxDB } from "influx";
 import { addDays, dayStart, productionDay, zoneOffsetMs } from "../lines/production-day.ts";
 import { DayTotals } from "./day-totals.ts";
+import type { SeriesSums } from "./open-hours.ts";
 import type {
   DailyOutputQuery,
   DailyOutputRow,
@@ -55,6 +56,7 @@ export class InfluxOutputAggregates implements OutputAggregates {
             {
               daily: (fromDate, toDate, tz) => this.daily({ fromDate, toDate, tz }),
               range: (from, to, tz) => this.#range(from, to, tz, undefined),
+              series: (from, to, newest) => this.#series(from, to, newest),
             },
           );
     // A restart finds the watermark already there: no advance will come for the days before it.
@@ -108,6 +110,34 @@ export class InfluxOutputAggregates implements OutputAggregates {
     const out = new Map<string, LineTotalRow>();
     for (const r of rows) merge(out, `${r.plant}|${r.line}`, r, () => ({ plant: r.plant, line: r.line }));
     return [...out.values()];
+  }
+
+  /**
+   * Raw sums and the newest point of each (plant, line, epoch) series over [from, to), one request: what
+   * OpenHours needs to tell a write that appends to a series from one that rewrites a point (ADR 0012).
+   */
+  async #series(from: number, to: number, newest: boolean): Promise<SeriesSums[]> {
+    type SeriesRow = Row & { epoch: string };
+    const where = `WHERE time >= ${from}ms AND time < ${to}ms GROUP BY plant, "line", epoch`;
+    const sum = `SELECT sum(good) AS good, sum(reject) AS reject FROM output ${where}`;
+    // The newest points cost a second pass over the series (~1.5× the read): only for a read that may be kept.
+    const [sums, last] = newest
+      ? ((await this.influx.query<SeriesRow>([
+          sum,
+          `SELECT good, reject FROM output ${where} ORDER BY time DESC LIMIT 1`,
+        ])) as unknown as SeriesRow[][])
+      : [await this.influx.query<SeriesRow>(sum), []];
+    const lasts = new Map<string, SeriesSums["last"]>();
+    for (const r of last ?? []) {
+      const ts = (r.time as Date).getTime();
+      lasts.set(`${r.plant}\n${r.line}\n${r.epoch}`, { ts, good: r.good ?? 0, reject: r.reject ?? 0 });
+    }
+    // No newest point: not asked (the read is not kept), or the series changed between the statements.
+    const unknown = { ts: Number.POSITIVE_INFINITY, good: 0, reject: 0 };
+    return (sums ?? []).map((r) => ({
+      ...{ plant: r.plant, line: r.line, epoch: r.epoch, good: r.good ?? 0, reject: r.reject ?? 0 },
+      last: lasts.get(`${r.plant}\n${r.line}\n${r.epoch}`) ?? unknown,
+    }));
   }
 
   /** One query per segment, sent as one request; rows of all segments together. */

@@ -19,6 +19,8 @@ export interface RollupListener {
   marked?(hour: number): void;
   /** The watermark moved: every hour before `until` is rolled (dirty ones excepted). */
   advanced?(until: number): void;
+  /** A write through `writesThrough` settled (`ok`: InfluxDB accepted all of it); called for every write. */
+  wrote?(points: readonly OutputPoint[], ok: boolean): void;
 }
 
 /** What a query needs to know: which UTC hours `output_1h` holds exactly. */
@@ -27,6 +29,8 @@ export interface RollupView {
   rolledUntil(): number | null;
   isDirty(hour: number): boolean;
   subscribe?(listener: RollupListener): void;
+  /** Writes through `writesThrough` in flight now, and begun in all: a read with none meanwhile saw one state. */
+  writeActivity?(): { inFlight: number; begun: number };
 }
 
 interface Dirty {
@@ -65,6 +69,7 @@ export class HourlyRollups implements RollupView {
   #horizon: number | null = null;
   readonly #dirty = new Map<number, Dirty>();
   readonly #writes = new Set<Promise<unknown>>();
+  #begun = 0;
   readonly #queue = new Set<number>();
   readonly #listeners: RollupListener[] = [];
   #persist: Promise<void> = Promise.resolve();
@@ -87,6 +92,10 @@ export class HourlyRollups implements RollupView {
 
   subscribe(listener: RollupListener): void {
     this.#listeners.push(listener);
+  }
+
+  writeActivity(): { inFlight: number; begun: number } {
+    return { inFlight: this.#writes.size, begun: this.#begun };
   }
 
   #tell(f: (l: RollupListener) => void): void {
@@ -151,10 +160,14 @@ export class HourlyRollups implements RollupView {
     if (hours.length > 0) await Promise.all(hours.map((h) => this.#mark(h)));
     const written = store.write(points);
     this.#writes.add(written);
+    this.#begun++;
+    let ok = false;
     try {
       await written;
+      ok = true;
     } finally {
       this.#writes.delete(written);
+      this.#tell((l) => l.wrote?.(points, ok));
       for (const h of hours) {
         const d = this.#dirty.get(h);
         if (d !== undefined) d.inflight--;

@@ -92,10 +92,48 @@ describe("DayTotals with HourlyRollups", () => {
     expect(sorted(feb8)).toEqual(sorted(await raw.totals(day("2020-02-08"))));
     asked = [];
     await held.totals({ fromDate: "2020-02-07", toDate: "2020-02-10", tz: TZ });
-    // Only today's hours after the watermark (START + 3 days + 2 h) were asked for.
-    expect(asked).toHaveLength(1);
-    expect(asked[0]).toContain(`time >= ${START + 3 * DAY + 2 * HOUR_MS}ms`);
+    // Only today's hours after the watermark (START + 3 days + 2 h) were asked for: sums and newest points.
+    expect(asked).toHaveLength(2);
+    for (const q of asked) expect(q).toContain(`time >= ${START + 3 * DAY + 2 * HOUR_MS}ms`);
+    // Then held: no write came since.
+    asked = [];
+    await held.totals(day("2020-02-10"));
+    expect(asked).toEqual([]);
     await expectExact({ fromDate: "2020-02-07", toDate: "2020-02-10", tz: TZ });
+  });
+
+  it("a write into today's open hours changes the next answer at once, from memory; a rewrite reads again", async () => {
+    const today = day("2020-02-10");
+    const l1 = (rows: LineTotalRow[]) => rows.find((r) => r.line === "l1") as LineTotalRow;
+    const before = l1(await held.totals(today));
+    const t = START + 3 * DAY + 2 * HOUR_MS + 5 * 60_000; // after the watermark
+    await store.write([point("l1", t, 40, 2), point("l2", t + 1000, 6, 0)]);
+    asked = [];
+    const after = await held.totals(today);
+    expect(asked).toEqual([]);
+    expect(l1(after)).toEqual({ ...before, good: before.good + 40, reject: before.reject + 2 });
+    expect(sorted(after)).toEqual(sorted(await raw.totals(today)));
+    // The same point again with other values (a replay of a re-counted sample, a re-sent minute).
+    await store.write([point("l1", t, 45, 2)]);
+    asked = [];
+    const rewritten = await held.totals(today);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(l1(rewritten).good).toBe(before.good + 45);
+    expect(sorted(rewritten)).toEqual(sorted(await raw.totals(today)));
+    // A write InfluxDB refused may have landed in part: read again, still exact.
+    const failing: SampleStore = {
+      sumOutput: (q) => db.store.sumOutput(q),
+      lastMarks: () => db.store.lastMarks(),
+      ping: () => db.store.ping(),
+      write: async (points) => {
+        await db.store.write(points);
+        throw new Error("timed out after landing");
+      },
+    };
+    await expect(rollups.writesThrough(failing).write([point("l2", t + 60_000, 7, 1)])).rejects.toThrow();
+    asked = [];
+    expect(sorted(await held.totals(today))).toEqual(sorted(await raw.totals(today)));
+    expect(asked.filter((q) => q.includes("LIMIT 1"))).toHaveLength(1);
   });
 
   it("a late write for a past day changes that day's answer at once, and only that day's (Asia/Shanghai midnight)", async () => {
@@ -130,20 +168,25 @@ describe("DayTotals", () => {
   it("does not keep a day whose hours were written to while it was being read", async () => {
     let listener: RollupListener = {};
     const view = {
-      rolledUntil: () => START + 2 * DAY,
+      rolledUntil: () => START + 2 * DAY + 5 * HOUR_MS,
       isDirty: () => false,
       subscribe: (l: RollupListener) => {
         listener = l;
       },
     };
     let calls = 0;
+    let ranges = 0;
     const sums: ExactSums = {
       daily: async (fromDate) => {
         calls++;
         if (calls === 1) listener.marked?.(START + 5 * HOUR_MS); // a late write lands meanwhile
         return [{ date: fromDate, plant: "p1", line: "l1", good: calls, reject: 0 }];
       },
-      range: async () => [],
+      range: async () => {
+        ranges++;
+        return [];
+      },
+      series: async () => [],
     };
     const totals = new DayTotals({ view, wholeHours }, sums);
     expect(await totals.totals(day("2020-02-07"))).toEqual([{ plant: "p1", line: "l1", good: 1, reject: 0 }]);
@@ -152,11 +195,70 @@ describe("DayTotals", () => {
     expect(totals.size()).toBe(1);
     expect(await totals.totals(day("2020-02-07"))).toEqual([{ plant: "p1", line: "l1", good: 2, reject: 0 }]);
     expect(calls).toBe(2);
-    // A day not yet wholly rolled is never kept.
+    // A day not yet wholly rolled is never kept (and without writeActivity its open hours are always read).
     await totals.totals(day("2020-02-09"));
     await totals.totals(day("2020-02-09"));
     expect(calls).toBe(4);
+    await totals.totals(day("2020-02-10"));
+    await totals.totals(day("2020-02-10"));
+    expect(ranges).toBe(2);
   });
 });
 
 const day = (date: string) => ({ fromDate: date, toDate: date, tz: TZ });
+
+/** Just after local midnight in Asia/Shanghai (16:00Z): yesterday's last hour and today are both open. */
+describe("DayTotals at Asia/Shanghai midnight", () => {
+  let db: Awaited<ReturnType<typeof testInflux>>;
+  let rollups: HourlyRollups;
+  let store: SampleStore;
+  let held: InfluxOutputAggregates;
+  let raw: InfluxOutputAggregates;
+  const MIDNIGHT = START + 2 * DAY; // 2020-02-09 00:00 local
+  let asked: number;
+
+  beforeEach(async () => {
+    db = await testInflux("day_totals_midnight");
+    await db.store.write(history().filter((p) => p.ts < MIDNIGHT - 60_000));
+    // 00:03 local: the watermark is 23:00 local (an hour ends 5 min before it is rolled).
+    const clock = new FakeClock(MIDNIGHT + 3 * 60_000);
+    rollups = new HourlyRollups({ influx: db.store.influx, clock, log: silentLogger(), tickMs: 50 });
+    await rollups.open();
+    store = rollups.writesThrough(db.store);
+    rollups.start();
+    await waitFor(() => rollups.rolledUntil() !== null, 15_000, "backfill");
+    held = new InfluxOutputAggregates(db.store.influx, rollups, { zones: () => [TZ] });
+    await held.prefilled();
+    raw = new InfluxOutputAggregates(db.store.influx);
+    asked = 0;
+    const query = db.store.influx.query.bind(db.store.influx);
+    db.store.influx.query = ((q: string | string[], o?: object) => {
+      asked++;
+      return query(q as string, o);
+    }) as typeof db.store.influx.query;
+  });
+  afterEach(async () => {
+    await rollups.close();
+    await db.drop();
+  });
+
+  it("counts a write at 23:59:59.999 for yesterday and one at 00:00 for today, at once and exactly", async () => {
+    expect(rollups.rolledUntil()).toBe(MIDNIGHT - HOUR_MS);
+    const yesterday = day("2020-02-08");
+    const today = day("2020-02-09");
+    const y0 = await held.totals(yesterday);
+    expect(await held.totals(today)).toEqual([]);
+    await store.write([point("l1", MIDNIGHT - 1, 11, 1), point("l2", MIDNIGHT, 22, 2)]);
+    asked = 0;
+    const y1 = await held.totals(yesterday);
+    expect(asked).toBe(0); // from memory: the held hours plus the open hour kept from the write
+    const good = (rows: LineTotalRow[], line: string) => rows.find((r) => r.line === line)?.good ?? 0;
+    expect(good(y1, "l1")).toBe(good(y0, "l1") + 11);
+    expect(good(y1, "l2")).toBe(good(y0, "l2"));
+    expect(await held.totals(today)).toEqual([{ plant: "p1", line: "l2", good: 22, reject: 2 }]);
+    expect(sorted(y1)).toEqual(sorted(await raw.totals(yesterday)));
+    expect(sorted(await held.totals(today))).toEqual(sorted(await raw.totals(today)));
+    const both = { fromDate: "2020-02-07", toDate: "2020-02-09", tz: TZ };
+    expect(sorted(await held.totals(both))).toEqual(sorted(await raw.totals(both)));
+  });
+});
