@@ -59,6 +59,9 @@ export function ladderTable(title: string, ladders: readonly LadderFigures[]): s
           String(s.rssMB).padStart(6),
         ].join(" | "),
       );
+  for (const l of ladders)
+    if (l.warmUpLost > 0)
+      out.push(`${l.devices} devices: the warm-up lost ${l.warmUpLost} counts (steps judged on their own)`);
   return out;
 }
 

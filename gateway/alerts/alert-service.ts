@@ -135,20 +135,24 @@ export class AlertService {
     return { ...base, message: alertSummary(base, plant?.timezone ?? reg.timezone), url };
   }
 
+  /** Every line's status now; a plain loop: it runs every second over every registry line. */
   #statuses(): LineStatus[] {
-    return registryLines(this.o.registry()).flatMap(({ plant, line }) => {
+    const out: LineStatus[] = [];
+    for (const { plant, line } of registryLines(this.o.registry())) {
       const snap = this.o.tracker.snapshot(plant.id, line.id);
-      if (snap === undefined) return [];
+      if (snap === undefined) continue;
       const stopDelay = plant.alerts?.stopDelaySeconds;
-      return [
-        {
-          ...{ plant: plant.id, line: line.id, state: snap.state, since: snap.since },
-          sensors: snap.sensors?.values ?? null,
-          limits: line.sensorLimits,
-          stopDelayMs: stopDelay !== undefined ? stopDelay * 1000 : undefined,
-        },
-      ];
-    });
+      out.push({
+        plant: plant.id,
+        line: line.id,
+        state: snap.state,
+        since: snap.since,
+        sensors: snap.sensors?.values ?? null,
+        limits: line.sensorLimits,
+        stopDelayMs: stopDelay !== undefined ? stopDelay * 1000 : undefined,
+      });
+    }
+    return out;
   }
 
   /**

@@ -65,6 +65,8 @@ interface Route {
   kind: "telemetry" | "status";
   plant: string;
   line: string;
+  /** In the registry now (cached routes always are: a reload clears the cache). */
+  known: boolean;
 }
 
 const ACCEPT: Verdict = Object.freeze({ kind: "accept" });
@@ -107,7 +109,7 @@ export class Ingest {
     }
     this.d.onMessage?.(route.kind);
     const ctx: Context = { identity, clientId, plant: route.plant, line: route.line };
-    if (!this.#lines.has(lineKey(ctx.plant, ctx.line))) return this.#drop(ctx, "unknown-line", {});
+    if (!route.known) return this.#drop(ctx, "unknown-line", {});
     if (!mayPublishFor(identity, ctx.plant, ctx.line)) return this.#drop(ctx, "not-allowed", {});
     this.d.lineState.messageSeen(ctx.plant, ctx.line);
     return route.kind === "telemetry" ? this.#telemetry(ctx, payload) : this.#status(ctx, payload);
@@ -119,9 +121,10 @@ export class Ingest {
     if (cached !== undefined) return cached;
     const parsed = parseTopic(topic);
     if (parsed === null || (parsed.kind !== "telemetry" && parsed.kind !== "status")) return null;
-    const route: Route = { kind: parsed.kind, plant: parsed.plant, line: parsed.line };
+    const known = this.#lines.has(lineKey(parsed.plant, parsed.line));
+    const route: Route = { kind: parsed.kind, plant: parsed.plant, line: parsed.line, known };
     // Only registry lines: a client inventing topics must not grow the cache.
-    if (this.#lines.has(lineKey(route.plant, route.line))) this.#routes.set(topic, route);
+    if (known) this.#routes.set(topic, route);
     return route;
   }
 

@@ -8,7 +8,7 @@ export type TrackerResult =
       ok: true;
       point: OutputPoint;
       /** Channels whose odometer went down within the epoch (PLC or firmware reset): counted from zero. */
-      resets: Array<"good" | "reject">;
+      resets: ReadonlyArray<"good" | "reject">;
       /** The sample's ts was not after the series' last ts; the point was moved to last ts + 1 ms. */
       shiftedTs: boolean;
     }
@@ -25,10 +25,7 @@ function seriesKey(plant: string, line: string, epoch: string): string {
   return `${plant}/${line}/${epoch}`;
 }
 
-/** The delta of one channel: a decrease within an epoch is a reset, so the new odometer is all new counts. */
-function delta(odo: number, last: number): { value: number; reset: boolean } {
-  return odo >= last ? { value: odo - last, reset: false } : { value: odo, reset: true };
-}
+const NO_RESETS: ReadonlyArray<"good" | "reject"> = Object.freeze([]);
 
 /**
  * Turns cumulative odometers into deltas per (plant, line, epoch) — the counting contract (DESIGN.md).
@@ -52,41 +49,52 @@ export class OdometerTracker {
 
   /** The last accepted mark of a series, if any. */
   last(plant: string, line: string, epoch: string): Readonly<Mark> | undefined {
-    return this.#marks.get(seriesKey(plant, line, epoch));
+    const m = this.#marks.get(seriesKey(plant, line, epoch));
+    return m === undefined ? undefined : { ...m }; // a copy: marks are updated in place
   }
 
-  /** Accepts one sample (already validated against the schema); updates the series only when it yields a point. */
+  /**
+   * Accepts one sample (already validated against the schema); updates the series only when it yields a point.
+   * A decrease of an odometer within an epoch is a reset: the new odometer is all new counts. Hot path: the
+   * series' mark is updated in place.
+   */
   accept(plant: string, line: string, sample: Sample): TrackerResult {
     const key = seriesKey(plant, line, sample.epoch);
     const last = this.#marks.get(key);
     if (last !== undefined && sample.seq <= last.seq) {
       return { ok: false, reason: sample.seq === last.seq ? "duplicate" : "stale", lastSeq: last.seq };
     }
-    const good = delta(sample.good, last?.goodOdo ?? 0);
-    const reject = delta(sample.reject, last?.rejectOdo ?? 0);
+    const lastGood = last?.goodOdo ?? 0;
+    const lastReject = last?.rejectOdo ?? 0;
+    const goodReset = sample.good < lastGood;
+    const rejectReset = sample.reject < lastReject;
     const shiftedTs = last !== undefined && sample.ts <= last.ts;
     const ts = shiftedTs ? last.ts + 1 : sample.ts;
-    this.#marks.set(key, { seq: sample.seq, ts, goodOdo: sample.good, rejectOdo: sample.reject });
-    const resets: Array<"good" | "reject"> = [];
-    if (good.reset) resets.push("good");
-    if (reject.reset) resets.push("reject");
-    return {
-      ok: true,
-      resets,
-      shiftedTs,
-      point: {
-        plant,
-        line,
-        epoch: sample.epoch,
-        device: sample.device,
-        seq: sample.seq,
-        ts,
-        good: good.value,
-        reject: reject.value,
-        goodOdo: sample.good,
-        rejectOdo: sample.reject,
-        ...(sample.run !== undefined ? { run: sample.run } : {}),
-      },
+    if (last === undefined) {
+      this.#marks.set(key, { seq: sample.seq, ts, goodOdo: sample.good, rejectOdo: sample.reject });
+    } else {
+      last.seq = sample.seq;
+      last.ts = ts;
+      last.goodOdo = sample.good;
+      last.rejectOdo = sample.reject;
+    }
+    const point: OutputPoint = {
+      plant,
+      line,
+      epoch: sample.epoch,
+      device: sample.device,
+      seq: sample.seq,
+      ts,
+      good: goodReset ? sample.good : sample.good - lastGood,
+      reject: rejectReset ? sample.reject : sample.reject - lastReject,
+      goodOdo: sample.good,
+      rejectOdo: sample.reject,
     };
+    if (sample.run !== undefined) point.run = sample.run;
+    const resets =
+      goodReset || rejectReset
+        ? (["good", "reject"] as const).filter((c) => (c === "good" ? goodReset : rejectReset))
+        : NO_RESETS;
+    return { ok: true, resets, shiftedTs, point };
   }
 }

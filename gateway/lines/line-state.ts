@@ -214,8 +214,9 @@ export class LineStateTracker {
     const t = this.#lines.get(lineKey(plant, line));
     if (t === undefined) return undefined;
     const now = this.#update(t);
-    t.recent = t.recent.filter((r) => r.ts > now - this.#o.rateWindowMs);
-    const good = t.recent.reduce((sum, r) => sum + r.good, 0);
+    this.#trim(t, now);
+    let good = 0;
+    for (const r of t.recent) good += r.good;
     const ratePerMin = Math.round((good * 60_000) / this.#o.rateWindowMs);
     return {
       state: t.state,
@@ -241,7 +242,12 @@ export class LineStateTracker {
       last.good += good;
       last.ts = Math.max(last.ts, ts);
     } else t.recent.push({ ts, good });
-    const horizon = this.clock.now() - this.#o.rateWindowMs;
+    this.#trim(t, this.clock.now());
+  }
+
+  /** Drops rate entries older than the window, in place (the alert tick asks every line every second). */
+  #trim(t: Track, now: number): void {
+    const horizon = now - this.#o.rateWindowMs;
     while (t.recent.length > 0 && (t.recent[0]?.ts ?? 0) <= horizon) t.recent.shift();
   }
 

@@ -12,11 +12,39 @@ import type { OutputPoint } from "./sample-store.ts";
  */
 const int = Math.floor;
 
+/** Escaped `output,epoch=…,line=…,plant=…` per series: the same few hundred series are written over and over. */
+const seriesPrefixes = new Map<string, Map<string, Map<string, string>>>();
+const MAX_SERIES = 100_000;
+let seriesCount = 0;
+
+function seriesPrefix(p: OutputPoint): string {
+  let lines = seriesPrefixes.get(p.plant);
+  if (lines === undefined) {
+    lines = new Map();
+    seriesPrefixes.set(p.plant, lines);
+  }
+  let epochs = lines.get(p.line);
+  if (epochs === undefined) {
+    epochs = new Map();
+    lines.set(p.line, epochs);
+  }
+  let prefix = epochs.get(p.epoch);
+  if (prefix === undefined) {
+    if (++seriesCount > MAX_SERIES) {
+      // Epochs change only when a device loses its store; a cache this big means churn, not reuse.
+      seriesPrefixes.clear();
+      seriesCount = 1;
+    }
+    prefix = `output,epoch=${influxEscape.tag(p.epoch)},line=${influxEscape.tag(p.line)},plant=${influxEscape.tag(p.plant)} `;
+    epochs.set(p.epoch, prefix);
+  }
+  return prefix;
+}
+
 export function outputLine(p: OutputPoint): string {
   const run = p.run === undefined ? "" : `,run=${p.run ? "true" : "false"}`;
   return (
-    `output,epoch=${influxEscape.tag(p.epoch)},line=${influxEscape.tag(p.line)},plant=${influxEscape.tag(p.plant)} ` +
-    `device=${influxEscape.quoted(p.device)},good=${int(p.good)}i,good_odo=${int(p.goodOdo)}i,` +
+    `${seriesPrefix(p)}device=${influxEscape.quoted(p.device)},good=${int(p.good)}i,good_odo=${int(p.goodOdo)}i,` +
     `reject=${int(p.reject)}i,reject_odo=${int(p.rejectOdo)}i${run},seq=${int(p.seq)}i ${int(p.ts)}`
   );
 }

@@ -50,6 +50,35 @@ describe("BatchWriter", () => {
     ]);
   });
 
+  it("sends everything that arrived during a write as the next batch, up to 5,000 points by default", async () => {
+    const writes: number[][] = [];
+    let release: () => void = () => undefined;
+    const sink = {
+      write: (points: readonly OutputPoint[]) => {
+        writes.push(points.map((p) => p.seq));
+        return new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      },
+    };
+    const w = new BatchWriter({ sink, log: silentLogger(), flushMs: 1 });
+    const first = w.enqueue(point(1));
+    await waitFor(() => writes.length === 1);
+    const rest = Array.from({ length: 6000 }, (_, i) => w.enqueue(point(i + 2)));
+    release();
+    await first;
+    await waitFor(() => writes.length === 2);
+    release();
+    await waitFor(() => writes.length === 3);
+    release();
+    await Promise.all(rest);
+    expect(writes.map((b) => [b.length, b[0], b[b.length - 1]])).toEqual([
+      [1, 1, 1],
+      [5000, 2, 5001],
+      [1000, 5002, 6001],
+    ]);
+  });
+
   it("flushes a partial batch after flushMs, and on close", async () => {
     const store = new MemoryStore();
     const w = writer(store, { flushMs: 10 });
