@@ -102,6 +102,30 @@ export class DayTotals {
     return [...out.values()];
   }
 
+  /**
+   * Per production day and line of one plant (or all), from memory — or null when a day of the range is
+   * neither held nor open (then the caller reads InfluxDB once for the whole range rather than day by day).
+   * GET /api/plants/:plant/days asks for 30 days of one plant: all held after the prefill.
+   */
+  async daily(q: DailyOutputQuery): Promise<DailyOutputRow[] | null> {
+    const rolled = this.#o.view.rolledUntil();
+    const dates: string[] = [];
+    for (let date = q.fromDate; date <= q.toDate; date = addDays(date, 1)) {
+      const held = this.#days.has(`${q.tz}|${date}`);
+      if (!held && (rolled === null || dayBounds({ timezone: q.tz }, date)[0] < rolled)) return null;
+      dates.push(date);
+    }
+    const days = await Promise.all(
+      dates.map((date) => this.totals({ fromDate: date, toDate: date, tz: q.tz })),
+    );
+    const out: DailyOutputRow[] = [];
+    days.forEach((rows, i) => {
+      const date = dates[i] as string;
+      for (const r of rows) if (q.plant === undefined || r.plant === q.plant) out.push({ date, ...r });
+    });
+    return out;
+  }
+
   /** Per-line sums over [from, to) past the watermark: held from the writes where possible, else from InfluxDB. */
   #openSums(from: number, to: number, tz: string): Promise<LineTotalRow[]> {
     return this.#open !== null ? this.#open.sums(from, to) : this.sums.range(from, to, tz);

@@ -54,7 +54,7 @@ export class InfluxOutputAggregates implements OutputAggregates {
         : new DayTotals(
             { view: rollups, wholeHours, ...options },
             {
-              daily: (fromDate, toDate, tz) => this.daily({ fromDate, toDate, tz }),
+              daily: (fromDate, toDate, tz) => this.#daily({ fromDate, toDate, tz }),
               range: (from, to, tz) => this.#range(from, to, tz, undefined),
               series: (from, to, newest) => this.#series(from, to, newest),
             },
@@ -83,7 +83,16 @@ export class InfluxOutputAggregates implements OutputAggregates {
     return [...out.values()];
   }
 
+  /** One plant's days from the held totals when every day is held (ADR 0012), else from InfluxDB. */
   async daily(q: DailyOutputQuery): Promise<DailyOutputRow[]> {
+    if (this.#days !== null && q.plant !== undefined) {
+      const held = await this.#days.daily(q);
+      if (held !== null) return held;
+    }
+    return this.#daily(q);
+  }
+
+  async #daily(q: DailyOutputQuery): Promise<DailyOutputRow[]> {
     const { from, to } = dayRange(q);
     const rows = await this.#sums("1d", from, to, q.tz, q.plant);
     const out = new Map<string, DailyOutputRow>();

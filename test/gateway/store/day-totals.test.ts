@@ -102,6 +102,26 @@ describe("DayTotals with HourlyRollups", () => {
     await expectExact({ fromDate: "2020-02-07", toDate: "2020-02-10", tz: TZ });
   });
 
+  it("answers one plant's days (GET /api/plants/:plant/days) from memory, exact at once after a late write", async () => {
+    const q = { fromDate: "2020-01-20", toDate: "2020-02-10", tz: TZ, plant: "p1" };
+    const byDay = (rows: Array<{ date: string; line: string; good: number; reject: number }>) =>
+      rows
+        .filter((r) => r.good !== 0 || r.reject !== 0)
+        .map((r) => `${r.date} ${r.line} ${r.good}/${r.reject}`)
+        .sort();
+    asked = [];
+    const fromMemory = await held.daily(q);
+    expect(asked.filter((a) => !a.includes("LIMIT 1") && !a.includes("epoch"))).toEqual([]);
+    const expected = byDay(await raw.daily(q));
+    expect(expected).toHaveLength(8); // 2 lines × 4 days with output
+    expect(byDay(fromMemory)).toEqual(expected);
+    expect(await held.daily({ ...q, plant: "other" })).toEqual([]);
+    await store.write([point("l2", START + DAY + 3 * HOUR_MS + 7, 11, 0)]); // 2020-02-08, a rolled hour
+    // At once: the marked day is read raw until it has settled again.
+    expect(byDay(await held.daily(q))).toEqual(byDay(await raw.daily(q)));
+    expect(byDay(await held.daily(q))).not.toEqual(expected);
+  });
+
   it("a write into today's open hours changes the next answer at once, from memory; a rewrite reads again", async () => {
     const today = day("2020-02-10");
     const l1 = (rows: LineTotalRow[]) => rows.find((r) => r.line === "l1") as LineTotalRow;
