@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RegistryCalendar, spanAt } from "../../../gateway/lines/line-calendar.ts";
 import { parseRegistry } from "../../../protocol/index.ts";
+import { LUNCH_SHIFT_REGISTRY_YAML } from "../../support/registry.ts";
 
 describe("spanAt", () => {
   const planned: Array<[number, number]> = [
@@ -18,16 +19,7 @@ describe("spanAt", () => {
 });
 
 describe("RegistryCalendar.span", () => {
-  const reg = parseRegistry(`
-regions: [ { id: r, name: R } ]
-plants:
-  - id: p
-    name: P
-    region: r
-    shifts: [ { name: day, start: "08:00", end: "18:00" } ]
-    plannedDowntime: [ { start: "12:00", end: "12:30", reason: lunch } ]
-    lines: [ { id: l1, name: L1, type: flat, ratedPerMin: 120 } ]
-`);
+  const reg = parseRegistry(LUNCH_SHIFT_REGISTRY_YAML);
   const at = (hhmm: string) => Date.parse(`2020-02-10T${hhmm}:00+08:00`);
 
   it("spans the shift up to planned downtime, the downtime, and the night (Asia/Shanghai)", () => {

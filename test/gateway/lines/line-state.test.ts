@@ -7,6 +7,7 @@ import {
   type StateTransition,
 } from "../../../gateway/lines/line-state.ts";
 import { parseRegistry } from "../../../protocol/index.ts";
+import { LUNCH_SHIFT_REGISTRY_YAML } from "../../support/registry.ts";
 import { FakeClock } from "../support/fakes.ts";
 
 function setup(ratedPerMin = 120, opts: LineStateOptions = {}, calendar?: RegistryCalendar) {
@@ -163,16 +164,7 @@ describe("LineStateTracker", () => {
 
   it("is idle outside the shift calendar and in planned downtime, stopped inside, running whenever it produces", () => {
     // FakeClock starts 2020-02-10 10:00 +08:00; one shift 08:00-18:00, lunch 12:00-12:30 planned downtime.
-    const reg = parseRegistry(`
-regions: [ { id: r, name: R } ]
-plants:
-  - id: p
-    name: P
-    region: r
-    shifts: [ { name: day, start: "08:00", end: "18:00" } ]
-    plannedDowntime: [ { start: "12:00", end: "12:30", reason: lunch } ]
-    lines: [ { id: l1, name: L1, type: flat, ratedPerMin: 120 } ]
-`);
+    const reg = parseRegistry(LUNCH_SHIFT_REGISTRY_YAML);
     const { clock, t, snap, transitions } = setup(120, {}, new RegistryCalendar(reg));
     t.statusReceived("p", "l1", "online");
     expect(snap().state).toBe("stopped");

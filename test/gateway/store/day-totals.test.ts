@@ -4,40 +4,52 @@ import { DayTotals, type ExactSums } from "../../../gateway/store/day-totals.ts"
 import { InfluxOutputAggregates, wholeHours } from "../../../gateway/store/influx-output-aggregates.ts";
 import type { LineTotalRow } from "../../../gateway/store/output-aggregates.ts";
 import { HOUR_MS, HourlyRollups, type RollupListener } from "../../../gateway/store/rollup-hours.ts";
-import type { OutputPoint, SampleStore } from "../../../gateway/store/sample-store.ts";
+import type { SampleStore } from "../../../gateway/store/sample-store.ts";
 import { testInflux } from "../../support/influx.ts";
 import { FakeClock, silentLogger, waitFor } from "../support/fakes.ts";
+import { history as historyOver, point } from "./support.ts";
 
 const TZ = "Asia/Shanghai";
 const START = dayStart("2020-02-07", TZ).getTime(); // 2020-02-06T16:00Z
 const DAY = 24 * HOUR_MS;
 
-function point(line: string, ts: number, good: number, reject: number): OutputPoint {
-  return {
-    plant: "p1",
-    line,
-    epoch: "e1",
-    device: `d-${line}`,
-    seq: ts / 1000,
-    ts,
-    good,
-    reject,
-    goodOdo: 0,
-    rejectOdo: 0,
-  };
-}
-
 /** 3 days and 2 hours of history, 2 lines, a point every 20 min. */
-function history(): OutputPoint[] {
-  const out: OutputPoint[] = [];
-  for (let t = START; t < START + 3 * DAY + 2 * HOUR_MS; t += 20 * 60_000) {
-    out.push(point("l1", t, (t / 60_000) % 7, (t / 60_000) % 2));
-    out.push(point("l2", t + 1000, 3, 1));
-  }
-  return out;
-}
+const history = () => historyOver(START, START + 3 * DAY + 2 * HOUR_MS);
 
 const sorted = (rows: LineTotalRow[]) => rows.map((r) => JSON.stringify(r)).sort();
+
+/**
+ * HourlyRollups backfilled over `db` at `now`, the held (rollups + day totals) and raw aggregates, and every
+ * InfluxDB statement reported to `onQuery` (to tell answers from memory apart).
+ */
+async function openHeld(
+  db: Awaited<ReturnType<typeof testInflux>>,
+  now: number,
+  onQuery: (statements: string[]) => void,
+  rerollDelayMs?: number,
+) {
+  const clock = new FakeClock(now);
+  const rollups = new HourlyRollups({
+    influx: db.store.influx,
+    clock,
+    log: silentLogger(),
+    tickMs: 50,
+    rerollDelayMs,
+  });
+  await rollups.open();
+  const store = rollups.writesThrough(db.store);
+  rollups.start();
+  await waitFor(() => rollups.rolledUntil() !== null, 15_000, "backfill");
+  const held = new InfluxOutputAggregates(db.store.influx, rollups, { zones: () => [TZ] });
+  await held.prefilled();
+  const raw = new InfluxOutputAggregates(db.store.influx);
+  const query = db.store.influx.query.bind(db.store.influx);
+  db.store.influx.query = ((q: string | string[], o?: object) => {
+    onQuery(Array.isArray(q) ? q : [q]);
+    return query(q as string, o);
+  }) as typeof db.store.influx.query;
+  return { rollups, store, held, raw };
+}
 
 /** In memory, against the real InfluxDB: every answer equals the raw points' to the unit. */
 describe("DayTotals with HourlyRollups", () => {
@@ -51,28 +63,13 @@ describe("DayTotals with HourlyRollups", () => {
   beforeEach(async () => {
     db = await testInflux("day_totals");
     await db.store.write(history());
-    const clock = new FakeClock(START + 3 * DAY + 2 * HOUR_MS + 10 * 60_000);
-    rollups = new HourlyRollups({
-      influx: db.store.influx,
-      clock,
-      log: silentLogger(),
-      tickMs: 50,
-      rerollDelayMs: 10,
-    });
-    await rollups.open();
-    store = rollups.writesThrough(db.store);
-    rollups.start();
-    await waitFor(() => rollups.rolledUntil() !== null, 15_000, "backfill");
-    held = new InfluxOutputAggregates(db.store.influx, rollups, { zones: () => [TZ] });
-    await held.prefilled();
-    raw = new InfluxOutputAggregates(db.store.influx);
+    ({ rollups, store, held, raw } = await openHeld(
+      db,
+      START + 3 * DAY + 2 * HOUR_MS + 10 * 60_000,
+      (statements) => asked.push(...statements),
+      10,
+    ));
     asked = [];
-    const query = db.store.influx.query.bind(db.store.influx);
-    // Which statements reach InfluxDB, to tell answers from memory apart.
-    db.store.influx.query = ((q: string | string[], o?: object) => {
-      asked.push(...(Array.isArray(q) ? q : [q]));
-      return query(q as string, o);
-    }) as typeof db.store.influx.query;
   });
   afterEach(async () => {
     await rollups.close();
@@ -241,21 +238,10 @@ describe("DayTotals at Asia/Shanghai midnight", () => {
     db = await testInflux("day_totals_midnight");
     await db.store.write(history().filter((p) => p.ts < MIDNIGHT - 60_000));
     // 00:03 local: the watermark is 23:00 local (an hour ends 5 min before it is rolled).
-    const clock = new FakeClock(MIDNIGHT + 3 * 60_000);
-    rollups = new HourlyRollups({ influx: db.store.influx, clock, log: silentLogger(), tickMs: 50 });
-    await rollups.open();
-    store = rollups.writesThrough(db.store);
-    rollups.start();
-    await waitFor(() => rollups.rolledUntil() !== null, 15_000, "backfill");
-    held = new InfluxOutputAggregates(db.store.influx, rollups, { zones: () => [TZ] });
-    await held.prefilled();
-    raw = new InfluxOutputAggregates(db.store.influx);
-    asked = 0;
-    const query = db.store.influx.query.bind(db.store.influx);
-    db.store.influx.query = ((q: string | string[], o?: object) => {
+    ({ rollups, store, held, raw } = await openHeld(db, MIDNIGHT + 3 * 60_000, () => {
       asked++;
-      return query(q as string, o);
-    }) as typeof db.store.influx.query;
+    }));
+    asked = 0;
   });
   afterEach(async () => {
     await rollups.close();

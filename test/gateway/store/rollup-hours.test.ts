@@ -5,34 +5,13 @@ import { HOUR_MS, HourlyRollups } from "../../../gateway/store/rollup-hours.ts";
 import type { OutputPoint, SampleStore } from "../../../gateway/store/sample-store.ts";
 import { testInflux } from "../../support/influx.ts";
 import { FakeClock, silentLogger, waitFor } from "../support/fakes.ts";
+import { history as historyOver, point } from "./support.ts";
 
 const TZ = "Asia/Shanghai";
 const START = dayStart("2020-02-07", TZ).getTime();
 
-function point(line: string, ts: number, good: number, reject: number, epoch = "e1"): OutputPoint {
-  return {
-    plant: "p1",
-    line,
-    epoch,
-    device: `d-${line}`,
-    seq: ts / 1000,
-    ts,
-    good,
-    reject,
-    goodOdo: 0,
-    rejectOdo: 0,
-  };
-}
-
 /** 3 days of history, 2 lines, a point every 20 min with varying counts. */
-function history(): OutputPoint[] {
-  const out: OutputPoint[] = [];
-  for (let t = START; t < START + 3 * 24 * HOUR_MS; t += 20 * 60_000) {
-    out.push(point("l1", t, (t / 60_000) % 7, (t / 60_000) % 2));
-    out.push(point("l2", t + 1000, 3, 1));
-  }
-  return out;
-}
+const history = () => historyOver(START, START + 3 * 24 * HOUR_MS);
 
 /**
  * The hourly rollup against the real InfluxDB: every answer read through the rollups equals the raw-point
