@@ -91,10 +91,13 @@ export class OdometerTracker {
       rejectOdo: sample.reject,
     };
     if (sample.run !== undefined) point.run = sample.run;
-    const resets =
-      goodReset || rejectReset
-        ? (["good", "reject"] as const).filter((c) => (c === "good" ? goodReset : rejectReset))
-        : NO_RESETS;
+    let resets = NO_RESETS;
+    if (goodReset || rejectReset) {
+      const channels: Array<"good" | "reject"> = [];
+      if (goodReset) channels.push("good");
+      if (rejectReset) channels.push("reject");
+      resets = channels;
+    }
     return { ok: true, resets, shiftedTs, point };
   }
 }

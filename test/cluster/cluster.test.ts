@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { InfluxSampleStore } from "../../gateway/store/influx-sample-store.ts";
 import type { AlertEvent, Counts, OutputResponse } from "../../protocol/index.ts";
 import { CliProcess } from "../support/cli-process.ts";
+import { until } from "../support/wait.ts";
 import { Balancer } from "./balancer.ts";
 import { startRedis, type TestRedis } from "./redis.ts";
 
@@ -43,16 +44,6 @@ const started: CliProcess[] = [];
 const watchers: MqttClient[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const gw: Record<"a" | "b", { proc: CliProcess; mqttPort: number; httpPort: number }> = {} as never;
-
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined && ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
-    await sleep(250);
-  }
-}
 
 async function startInstance(name: "a" | "b") {
   const file = join(dir, `${name}.json`);

@@ -7,6 +7,7 @@ import { InfluxSampleStore } from "../../gateway/store/influx-sample-store.ts";
 import type { CapacityResponse, Counts, OutputResponse, PlantFreshness } from "../../protocol/index.ts";
 import { CliProcess } from "../support/cli-process.ts";
 import { TcpProxy } from "../support/tcp-proxy.ts";
+import { until } from "../support/wait.ts";
 
 /**
  * The issue 8 acceptance test: two plant gateways forward per-minute roll-ups to a bureau gateway (three
@@ -47,16 +48,6 @@ async function get<T>(who: keyof typeof http, path: string): Promise<T> {
   const res = await fetch(`http://127.0.0.1:${http[who]}${path}`, { signal: AbortSignal.timeout(10_000) });
   if (!res.ok) throw new Error(`${who} ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
-}
-
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined && ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
-    await sleep(250);
-  }
 }
 
 async function gateway(name: string, config: Record<string, unknown>): Promise<Record<string, unknown>> {

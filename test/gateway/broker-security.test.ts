@@ -60,15 +60,6 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function rejections(): Promise<Record<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${h.gateway.httpPort}/metrics`)).text();
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^masktally_mqtt_rejections_total\{reason="([a-z-]+)"\} (\d+)$/gm)) {
-    if (Number(m[2]) > 0) out[m[1]!] = Number(m[2]);
-  }
-  return out;
-}
-
 describe("broker security with a real MQTT client", () => {
   it("refuses a wrong password, an unknown device and an anonymous client, each counted by reason", async () => {
     await expect(h.connect({ username: "pi-01", password: WRONG })).rejects.toThrow(
@@ -78,7 +69,7 @@ describe("broker security with a real MQTT client", () => {
       /Bad username or password/i,
     );
     await expect(h.connect({})).rejects.toThrow(/Not authorized/i);
-    expect(await rejections()).toMatchObject({ "bad-credentials": 2, anonymous: 1 });
+    expect(await h.rejections()).toMatchObject({ "bad-credentials": 2, anonymous: 1 });
   });
 
   it("stores nothing a device publishes for another plant's line, and counts it", async () => {

@@ -14,3 +14,22 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
+
+/**
+ * Polls an async probe every 250 ms until `ok` holds for its value (a failing probe counts as "not yet"), or
+ * fails with what was awaited and the last value seen. For processes and servers that answer over the network.
+ */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined && ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -22,15 +22,6 @@ afterAll(async () => {
 
 const device = () => h.connect({ username: "pi-01", password: PASSWORD, clientId: `pi-01-${Math.random()}` });
 
-async function rejections(): Promise<Record<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${h.gateway.httpPort}/metrics`)).text();
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^masktally_mqtt_rejections_total\{reason="([a-z-]+)"\} (\d+)$/gm)) {
-    if (Number(m[2]) > 0) out[m[1]!] = Number(m[2]);
-  }
-  return out;
-}
-
 /** A raw TCP connection to the broker; resolves when the broker closes it. */
 async function raw(bytes: Buffer[]): Promise<void> {
   const socket: Socket = connect(h.gateway.mqttPort, "127.0.0.1");
@@ -101,7 +92,7 @@ describe("bad input: the gateway keeps serving, counts nothing, and counts each 
         .connect({ username: `ghost-${i}`, password: "x", clientId: `ghost-${i}` })
         .catch(() => undefined);
     }
-    const r = await rejections();
+    const r = await h.rejections();
     expect(r).toMatchObject({ "wildcard-topic": 1, "packet-too-large": 1, "bad-credentials": 100 });
     expect(r["malformed-packet"]).toBeGreaterThanOrEqual(1);
     // Still serving, nothing counted.
@@ -123,6 +114,6 @@ describe("bad input: the gateway keeps serving, counts nothing, and counts each 
     expect(c.connected).toBe(true);
     await send(c, telemetry("l1"), sample(20, 120, 2, { ts: T0 + 20_000 }));
     expect(h.store.total("sr-01", "l1")).toEqual({ good: 120, reject: 2 });
-    expect((await rejections())["packet-too-large"]).toBe(2);
+    expect((await h.rejections())["packet-too-large"]).toBe(2);
   });
 });

@@ -22,6 +22,8 @@ export interface Harness {
   connect(opts?: IClientOptions): Promise<MqttClient>;
   /** Drop counts by reason, read from /metrics. */
   drops(): Promise<Record<string, number>>;
+  /** Refused connections and protocol violations by reason, read from /metrics. */
+  rejections(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -58,20 +60,24 @@ export async function startHarness(
       clients.push(c);
       return c;
     },
-    async drops() {
-      const text = await (await fetch(`http://127.0.0.1:${gateway.httpPort}/metrics`)).text();
-      const out: Record<string, number> = {};
-      for (const m of text.matchAll(/^masktally_mqtt_drops_total\{reason="([a-z-]+)"\} (\d+)$/gm)) {
-        if (m[1] !== undefined && Number(m[2]) > 0) out[m[1]] = Number(m[2]);
-      }
-      return out;
-    },
+    drops: () => byReason(gateway.httpPort, "masktally_mqtt_drops_total"),
+    rejections: () => byReason(gateway.httpPort, "masktally_mqtt_rejections_total"),
     async close() {
       await Promise.all(clients.map((c) => c.endAsync(true)));
       await gateway.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A `{reason="…"}` counter of /metrics as { reason: count }, leaving out zeros. */
+async function byReason(httpPort: number, metric: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(new RegExp(`^${metric}\\{reason="([a-z-]+)"\\} (\\d+)$`, "gm"))) {
+    if (m[1] !== undefined && Number(m[2]) > 0) out[m[1]] = Number(m[2]);
+  }
+  return out;
 }
 
 export const T0 = Date.now() - 60_000;
