@@ -1,5 +1,13 @@
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InfluxWriteError, LineWriter, outputLine } from "../../../gateway/store/line-protocol.ts";
+import {
+  InfluxTimeoutError,
+  InfluxWriteError,
+  LineWriter,
+  outputLine,
+} from "../../../gateway/store/line-protocol.ts";
 import type { OutputPoint } from "../../../gateway/store/sample-store.ts";
 import { type TestInflux, testInflux } from "../../support/influx.ts";
 
@@ -132,5 +140,44 @@ describe("InfluxSampleStore against a real InfluxDB", () => {
     expect(err).toBeInstanceOf(InfluxWriteError);
     expect(err).toMatchObject({ code: "INFLUX_WRITE_FAILED", status: 404 });
     expect((err as Error).message).toBe('InfluxDB write failed (404): database not found: "no_such_db_here"');
+  });
+
+  it("sends credentials as Basic auth, reuses one connection, and gives up on an InfluxDB that never answers", async () => {
+    const seen: Array<{ url: string; auth: string | undefined; body: string; socket: unknown }> = [];
+    let answer = true;
+    const server: Server = createServer((req: IncomingMessage, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on("end", () => {
+        seen.push({ url: req.url ?? "", auth: req.headers.authorization, body, socket: req.socket });
+        if (answer) res.writeHead(204).end();
+      });
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const writer = new LineWriter({
+        url: `http://us%40r:p%3Ass@127.0.0.1:${port}/`,
+        database: "m t",
+        timeoutMs: 300,
+      });
+      await writer.write([point({ seq: 1 })]);
+      await writer.write([point({ seq: 2 }), point({ seq: 3 })]);
+      expect(seen.map((r) => r.url)).toEqual(["/write?db=m+t&precision=ms", "/write?db=m+t&precision=ms"]);
+      expect(seen[0]!.auth).toBe(`Basic ${Buffer.from("us@r:p:ss").toString("base64")}`);
+      expect(seen[1]!.body).toBe([outputLine(point({ seq: 2 })), outputLine(point({ seq: 3 }))].join("\n"));
+      expect(seen[1]!.socket).toBe(seen[0]!.socket); // keep-alive
+      answer = false;
+      const err = await writer.write([point({ seq: 4 })]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InfluxTimeoutError);
+      expect((err as Error).message).toBe("InfluxDB did not answer a write within 300 ms");
+      expect(seen).toHaveLength(3);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
