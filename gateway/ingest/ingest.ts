@@ -94,6 +94,12 @@ export class Ingest {
     this.#routes.clear();
   }
 
+  /** Is `topic` the telemetry topic of a registry line (the broker's DirectAck takes only those)? */
+  isTelemetry(topic: string): boolean {
+    const route = this.#route(topic);
+    return route?.known === true && route.kind === "telemetry";
+  }
+
   handle(identity: Identity, clientId: string, topic: string, payload: Uint8Array): Promise<Verdict> {
     try {
       return this.#dispatch(identity, clientId, topic, payload);
@@ -146,7 +152,7 @@ export class Ingest {
     if (!(await own.enter(ctx.plant, ctx.line))) return elsewhere;
     let verdict: Verdict | undefined;
     try {
-      verdict = await this.#count(ctx, payload);
+      verdict = await this.#count(ctx, payload, false);
     } finally {
       const held = own.leave(ctx.plant, ctx.line);
       if (!held) verdict = elsewhere;
@@ -154,7 +160,8 @@ export class Ingest {
     return verdict;
   }
 
-  #count(ctx: Context, payload: Uint8Array): Promise<Verdict> {
+  /** `seenJustNow`: #dispatch's messageSeen ran in this same synchronous call (no await in between). */
+  #count(ctx: Context, payload: Uint8Array, seenJustNow = true): Promise<Verdict> {
     const decoded = decodeSample(payload);
     if (!decoded.ok) return this.#drop(ctx, decoded.reason, { problem: decoded.message });
     const sample = decoded.value;
@@ -178,10 +185,9 @@ export class Ingest {
       );
     }
     const { point } = result;
-    this.d.lineState.sampleAccepted(ctx.plant, ctx.line, point.ts, point.good, {
-      run: sample.run,
-      sensors: sample.sensors,
-    });
+    const extra = { run: sample.run, sensors: sample.sensors };
+    if (seenJustNow) this.d.lineState.sampleCounted(ctx.plant, ctx.line, point.ts, point.good, extra);
+    else this.d.lineState.sampleAccepted(ctx.plant, ctx.line, point.ts, point.good, extra);
     return this.d.writer.enqueue(point).then(accepted);
   }
 

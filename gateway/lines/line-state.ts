@@ -53,6 +53,12 @@ export interface DowntimeRecord {
   micro: boolean;
 }
 
+/** What a sample says besides its count: the run signal and sensor readings, when the device sends them. */
+export interface SampleExtra {
+  run?: boolean | undefined;
+  sensors?: Record<string, number> | undefined;
+}
+
 export interface LineStateListener {
   transition?(t: StateTransition): void;
   downtime?(d: DowntimeRecord): void;
@@ -154,17 +160,24 @@ export class LineStateTracker {
   }
 
   /** An accepted sample: its good delta (stored at `ts`), run signal and sensor readings. */
-  sampleAccepted(
-    plant: string,
-    line: string,
-    ts: number,
-    good: number,
-    extra: { run?: boolean | undefined; sensors?: Record<string, number> | undefined } = {},
-  ): void {
+  sampleAccepted(plant: string, line: string, ts: number, good: number, extra: SampleExtra = {}): void {
     const t = this.#lines.get(lineKey(plant, line));
     if (t === undefined) return;
     this.#update(t);
     this.#seen(t);
+    this.#counted(t, ts, good, extra);
+  }
+
+  /**
+   * sampleAccepted for ingest's hot path, where messageSeen(plant, line) ran for this very publish just before:
+   * the line is evaluated and marked seen already, so only the sample is applied (one evaluation, not three).
+   */
+  sampleCounted(plant: string, line: string, ts: number, good: number, extra: SampleExtra = {}): void {
+    const t = this.#lines.get(lineKey(plant, line));
+    if (t !== undefined) this.#counted(t, ts, good, extra);
+  }
+
+  #counted(t: Track, ts: number, good: number, extra: SampleExtra): void {
     if (ts >= t.latestTs) {
       t.latestTs = ts;
       if (extra.run !== undefined) {

@@ -193,4 +193,48 @@ describe("LineStateTracker", () => {
       "idle",
     ]);
   });
+  it("gives the same states through sampleCounted as through sampleAccepted after the same publish's messageSeen", () => {
+    const a = setup();
+    const b = setup();
+    /** One message a second for `seconds`; every `every`-th advances by `good`; `gap`: silence first. */
+    const drive = (
+      seconds: number,
+      good: number,
+      opts: { every?: number; run?: boolean; gap?: number } = {},
+    ) => {
+      for (const x of [a, b]) x.clock.advance(opts.gap ?? 0);
+      for (let i = 0; i < seconds; i++) {
+        const g = i % (opts.every ?? 1) === 0 ? good : 0;
+        a.clock.advance(1000);
+        b.clock.advance(1000);
+        a.t.messageSeen("p", "l1");
+        a.t.sampleAccepted("p", "l1", a.clock.now(), g, { run: opts.run });
+        b.t.messageSeen("p", "l1");
+        b.t.sampleCounted("p", "l1", b.clock.now(), g, { run: opts.run });
+      }
+    };
+    drive(20, 2); // unknown → running
+    drive(45, 0); // stopped (30 s without a count), heard from all along
+    drive(10, 3, { run: true }); // running again
+    drive(5, 0, { run: false }); // run signal off: stopped at once
+    drive(10, 1, { gap: 20_000, run: true }); // silent 20 s (offline), back and running
+    drive(60, 4, { every: 40, run: true }); // a stop of 39 s between two counts
+    expect(b.transitions).toEqual(a.transitions);
+    expect(b.downtime).toEqual(a.downtime);
+    expect(b.snap()).toEqual(a.snap());
+    // The first message turns unknown → stopped for 0 ms (no downtime) before its sample is applied.
+    const states = [
+      "stopped",
+      "running",
+      "stopped",
+      "running",
+      "stopped",
+      "offline",
+      "stopped",
+      "running",
+      "stopped",
+    ];
+    expect(a.transitions.map((x) => x.to)).toEqual(states);
+    expect(a.downtime.map((d) => d.durationMs)).toEqual([46_000, 19_000]);
+  });
 });
