@@ -11,6 +11,7 @@ import type { Devices } from "./auth/devices.ts";
 import { PacketSizeGuard } from "./auth/packet-limits.ts";
 import { verifyPassword } from "./auth/password.ts";
 import { classifyClientError, type RejectReason } from "./auth/rejections.ts";
+import { DirectAck } from "./broker-direct-ack.ts";
 import type { Verdict } from "./ingest/ingest.ts";
 
 /**
@@ -81,6 +82,11 @@ export interface BrokerOptions {
   devices: Devices | null;
   /** Decides each publish from a client; the PUBACK is sent only once it resolves. */
   onPublish: (identity: Identity, clientId: string, topic: string, payload: Uint8Array) => Promise<Verdict>;
+  /**
+   * Is `topic` a registry line's telemetry topic? When given (and not clustered), QoS 1 telemetry nobody
+   * subscribed to is acknowledged without aedes' delivery path (gateway/broker-direct-ack.ts, ADR 0013).
+   */
+  isTelemetry?: ((topic: string) => boolean) | undefined;
   log: Logger;
 }
 
@@ -89,6 +95,8 @@ export interface RunningBroker {
   /** The TLS listener's port, or null without TLS. */
   tlsPort: number | null;
   clients(): number;
+  /** QoS 1 telemetry acknowledged without aedes' delivery path so far (ADR 0013). */
+  directAcks(): number;
   /** Delivers a message from the gateway itself (commands, alerts), bypassing authorizePublish. */
   publish(packet: Pick<PublishPacket, "topic" | "payload" | "qos" | "retain">): Promise<void>;
   close(): Promise<void>;
@@ -122,7 +130,12 @@ function refusalReason(err: AuthenticateError): RejectReason {
   return err.returnCode === 5 ? "anonymous" : "bad-credentials";
 }
 
-function handlers(o: BrokerOptions, identities: WeakMap<Client, Identity>, log: Logger): AedesOptions {
+function handlers(
+  o: BrokerOptions,
+  identities: WeakMap<Client, Identity>,
+  direct: DirectAck | null,
+  log: Logger,
+): AedesOptions {
   const noSession = new WeakSet<Client>();
   const limits = { ...DEFAULT_LIMITS, ...o.limits };
   return {
@@ -172,8 +185,10 @@ function handlers(o: BrokerOptions, identities: WeakMap<Client, Identity>, log: 
     },
     authorizeSubscribe(client, sub, cb) {
       const identity = identities.get(client);
+      const granted = identity !== undefined && maySubscribe(identity, sub.topic);
+      if (granted) direct?.subscribed(client.id, sub.topic);
       // A null subscription yields SUBACK 0x80 (failure) and keeps the connection [MQTT-3.9.3].
-      cb(null, identity !== undefined && maySubscribe(identity, sub.topic) ? sub : null);
+      cb(null, granted ? sub : null);
     },
   };
 }
@@ -190,6 +205,7 @@ class ConnectionGuard extends PacketSizeGuard {
     maxBytes: number,
     readonly conn: Socket,
     readonly tooLarge: (conn: Socket, size: number) => void,
+    readonly direct: DirectAck | null,
   ) {
     super(maxBytes);
   }
@@ -199,7 +215,21 @@ const GUARD = Symbol("masktally.packetGuard");
 
 interface GuardedParser {
   parse(buf: Buffer): unknown;
+  client: unknown;
+  listeners(event: "packet"): Array<(packet: unknown) => void>;
+  removeListener(event: "packet", listener: (packet: unknown) => void): void;
+  on(event: "packet", listener: (this: GuardedParser, packet: unknown) => void): void;
   [GUARD]: ConnectionGuard;
+}
+
+/** aedes' own 'packet' listener (lib/client.js `enqueue`), the same function for every client. */
+let aedesEnqueue: ((this: GuardedParser, packet: unknown) => void) | null = null;
+
+/** Every parsed packet: telemetry DirectAck takes, the rest to aedes. One function for every client. */
+function onPacket(this: GuardedParser, packet: unknown): void {
+  const direct = this[GUARD].direct;
+  if (direct === null || !direct.take(this.client as never, packet as never))
+    aedesEnqueue!.call(this, packet);
 }
 
 /** One function for every client (no per-client closure or bound function: 5,000 idle devices, issue 7). */
@@ -222,13 +252,26 @@ function guardPacketSize(
   conn: Socket,
   maxBytes: number,
   tooLarge: (conn: Socket, size: number) => void,
+  direct: DirectAck | null,
 ) {
   const parser = (client as { _parser?: GuardedParser })._parser;
   if (parser === undefined) throw new Error("aedes internals changed: no client._parser to guard");
   if (typeof Object.getPrototypeOf(parser)?.parse !== "function")
     throw new Error("aedes internals changed: no Parser.prototype.parse");
-  parser[GUARD] = new ConnectionGuard(maxBytes, conn, tooLarge);
+  parser[GUARD] = new ConnectionGuard(maxBytes, conn, tooLarge, direct);
   parser.parse = guardedParse;
+  if (direct !== null) routePackets(parser);
+}
+
+/** Puts onPacket in place of aedes' 'packet' listener, which it then calls for everything it does not take. */
+function routePackets(parser: GuardedParser): void {
+  const listeners = parser.listeners("packet");
+  const enqueue = listeners[0];
+  if (listeners.length !== 1 || enqueue === undefined || (aedesEnqueue !== null && enqueue !== aedesEnqueue))
+    throw new Error("aedes internals changed: expected one shared 'packet' listener on the client's parser");
+  aedesEnqueue = enqueue;
+  parser.removeListener("packet", enqueue);
+  parser.on("packet", onPacket);
 }
 
 async function listen(server: Server, port: number, host: string): Promise<number> {
@@ -249,6 +292,11 @@ function watchErrors(broker: Aedes, o: BrokerOptions, log: Logger): void {
   broker.on("connectionError", (client, err) => report(client, err, "connection error"));
 }
 
+/** aedes' typings omit the instance's persistence (aedes 1.2 aedes.js: `this.persistence`). */
+interface WithPersistence {
+  persistence: { subscriptionsByTopic(topic: string): Promise<unknown[]> };
+}
+
 /** Starts aedes on TCP (and TLS when configured) with the gateway's authentication, ACL and limits. */
 export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
   // mqtt-packet otherwise builds, at the first packet it writes, a cache of all 65,536 two-byte message ids
@@ -259,14 +307,29 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
   const identities = new WeakMap<Client, Identity>();
   const limits = { ...DEFAULT_LIMITS, ...o.limits };
   const persistence = o.shared?.persistence ?? (await openPersistence(o.persistenceDir));
-  const broker = await Aedes.createBroker({ ...handlers(o, identities, log), persistence, mq: o.shared?.mq });
+  const direct =
+    o.isTelemetry === undefined || o.shared !== undefined
+      ? null
+      : new DirectAck({
+          identities,
+          isTelemetry: o.isTelemetry,
+          onPublish: o.onPublish,
+          log,
+          subscriptionsByTopic: (topic) =>
+            (broker as unknown as WithPersistence).persistence.subscriptionsByTopic(topic),
+        });
+  const broker = await Aedes.createBroker({
+    ...handlers(o, identities, direct, log),
+    persistence,
+    mq: o.shared?.mq,
+  });
   watchErrors(broker, o, log);
   const tooLarge = (conn: Socket, size: number) => {
     o.onRejected?.("packet-too-large");
     log.info({ remote: conn.remoteAddress, size, max: limits.maxPacketBytes }, "packet too large");
   };
   const accept = (conn: Socket) =>
-    guardPacketSize(broker.handle(conn), conn, limits.maxPacketBytes, tooLarge);
+    guardPacketSize(broker.handle(conn), conn, limits.maxPacketBytes, tooLarge, direct);
   const servers: Server[] = [createServer(accept)];
   if (o.tls) {
     const tlsServer = createTlsServer({ cert: o.tls.cert, key: o.tls.key }, accept);
@@ -284,6 +347,7 @@ export async function startBroker(o: BrokerOptions): Promise<RunningBroker> {
     port,
     tlsPort,
     clients: () => broker.connectedClients,
+    directAcks: () => direct?.taken ?? 0,
     publish: (packet) =>
       new Promise((resolve, reject) =>
         broker.publish({ cmd: "publish", dup: false, ...packet } as PublishPacket, (err) =>

@@ -204,6 +204,7 @@ function wireIngest(
     spooled: () => parts.durable?.spooled() ?? 0,
     storeUp: () => parts.durable?.storeUp() ?? true,
     linesSeen: () => lineState.linesSeen(),
+    directAcks: () => parts.broker?.directAcks() ?? 0,
   });
   const writer = new BatchWriter({
     sink: parts.durable?.sink ?? parts.store!,
@@ -285,6 +286,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
       onPublish: federation.route((identity, clientId, topic, payload) =>
         ingest.handle(identity, clientId, topic, payload),
       ),
+      isTelemetry: (topic) => ingest.isTelemetry(topic),
       log: o.log,
       persistenceDir: dataDir === undefined ? undefined : join(dataDir, "broker"),
       shared: parts.cluster?.broker(),

@@ -10,6 +10,8 @@ export interface MetricSources {
   storeUp?: () => boolean;
   /** Each line's last publish (ms), read at scrape time rather than set on every message. */
   linesSeen?: () => Iterable<{ plant: string; line: string; lastSeen: number }>;
+  /** QoS 1 telemetry acknowledged without aedes' delivery path (gateway/broker-direct-ack.ts). */
+  directAcks?: () => number;
 }
 
 /** The gateway's Prometheus metrics, in a registry of its own (tests run several gateways in one process). */
@@ -73,6 +75,15 @@ function gauges(registry: Registry, clients: () => number, sources: MetricSource
     registers: [registry],
     collect() {
       this.set(clients());
+    },
+  });
+  new Counter({
+    name: "masktally_mqtt_direct_acks_total",
+    help: "QoS 1 telemetry nobody subscribed to, acknowledged without the broker's delivery path",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sources.directAcks?.() ?? 0);
     },
   });
   new Gauge({
