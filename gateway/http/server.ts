@@ -1,3 +1,4 @@
+import rateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { Registry as MetricsRegistry } from "prom-client";
@@ -48,6 +49,8 @@ export async function buildServer(deps: HttpDeps): Promise<FastifyInstance> {
     forceCloseConnections: true,
   });
   installErrorHandlers(app);
+  // Only routes that ask for it (config.rateLimit) are limited: /api/login (users.ts).
+  await app.register(rateLimit, { global: false });
   const users = deps.users ?? new Users([], []);
   const resolve = installAccess(app, { adminToken: deps.adminToken, users, publicBoard: deps.publicBoard });
   userRoutes(app, users, resolve);

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { RateLimitOptions } from "@fastify/rate-limit";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { ConfigError, type Problem } from "../../protocol/index.ts";
@@ -131,6 +132,27 @@ const LoginSchema = Type.Union([
   Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
 ]);
 
+/** Sign-in attempts allowed per client address and user name (or per address for tokens) in the window. */
+export const LOGIN_ATTEMPTS = 10;
+export const LOGIN_WINDOW_MS = 5 * 60_000;
+
+/**
+ * Guessing passwords or tokens over HTTP is slowed to LOGIN_ATTEMPTS per LOGIN_WINDOW_MS (@fastify/rate-limit):
+ * keyed by the client's address and the name tried, so technicians signing in behind one plant NAT at shift
+ * change do not lock each other out. Counted after the body is parsed (preHandler); 429 with Retry-After.
+ */
+const LOGIN_LIMIT: RateLimitOptions = {
+  max: LOGIN_ATTEMPTS,
+  timeWindow: LOGIN_WINDOW_MS,
+  hook: "preHandler",
+  keyGenerator: (request) => {
+    const body = request.body as { name?: unknown } | undefined;
+    return `${request.ip}\n${typeof body?.name === "string" ? `name:${body.name}` : "token"}`;
+  },
+  errorResponseBuilder: (_request, context) =>
+    new HttpError(429, "too_many_attempts", `too many sign-in attempts; try again in ${context.after}`),
+};
+
 /**
  * POST /api/login `{name, password}` or `{token}` → `{token, principal}`; GET /api/me → the principal;
  * POST /api/logout ends a password session. `resolve` is the access hook's token check (admin token included).
@@ -140,18 +162,22 @@ export function userRoutes(
   users: Users,
   resolve: (token: string) => Principal | null,
 ): void {
-  app.post("/api/login", { schema: { body: LoginSchema } }, async (request) => {
-    const body = request.body as { name: string; password: string } | { token: string };
-    if ("token" in body) {
-      const principal = resolve(body.token);
-      if (principal === null) throw new HttpError(401, "unauthorized", "unknown token");
-      return { token: body.token, principal };
-    }
-    const session = await users.login(body.name, body.password);
-    if (session === null) throw new HttpError(401, "unauthorized", "wrong name or password");
-    request.log.info({ user: body.name }, "user signed in");
-    return session;
-  });
+  app.post(
+    "/api/login",
+    { schema: { body: LoginSchema }, config: { rateLimit: LOGIN_LIMIT } },
+    async (request) => {
+      const body = request.body as { name: string; password: string } | { token: string };
+      if ("token" in body) {
+        const principal = resolve(body.token);
+        if (principal === null) throw new HttpError(401, "unauthorized", "unknown token");
+        return { token: body.token, principal };
+      }
+      const session = await users.login(body.name, body.password);
+      if (session === null) throw new HttpError(401, "unauthorized", "wrong name or password");
+      request.log.info({ user: body.name }, "user signed in");
+      return session;
+    },
+  );
   app.get("/api/me", async (request) => request.principal);
   app.post("/api/logout", async (request) => {
     const token = presentedToken(request);

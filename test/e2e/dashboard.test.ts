@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { hashPassword } from "../../gateway/auth/password.ts";
+import { LOGIN_ATTEMPTS } from "../../gateway/http/users.ts";
 import type { AlertsResponse, CapacityResponse, LinesResponse } from "../../protocol/api.ts";
 import { launchChromium } from "../support/browser.ts";
 import { CliProcess } from "../support/cli-process.ts";
@@ -117,6 +118,16 @@ describe("dashboard in headless Chromium (issue 6 acceptance)", () => {
     await page.goto(`${base}/`);
     await page.waitForSelector("#login-password");
     expect(await page.locator("h1").textContent()).toBe("口罩日产量");
+    // Guessing: wrong passwords say so; the 11th attempt for one name is refused for 5 minutes (429).
+    await page.fill('#login-password input[name="name"]', "guesser");
+    for (let i = 0; i <= LOGIN_ATTEMPTS; i++) {
+      await page.fill('#login-password input[name="password"]', `guess-${i}`);
+      const answered = page.waitForResponse((r) => r.url().endsWith("/api/login"));
+      await page.press('#login-password input[name="password"]', "Enter");
+      await answered;
+      const expected = i < LOGIN_ATTEMPTS ? "用户名、密码或令牌不正确" : "尝试次数过多，请 5 分钟后再试";
+      await page.waitForFunction((text) => document.querySelector("#error")?.textContent === text, expected);
+    }
     await page.fill('#login-password input[name="name"]', "wang");
     await page.fill('#login-password input[name="password"]', "wang-pw-1");
     await page.press('#login-password input[name="password"]', "Enter"); // keyboard only

@@ -1,16 +1,17 @@
 import { useState } from "preact/hooks";
-import { login, type Principal } from "../api.ts";
+import { ApiError, login, type Principal } from "../api.ts";
 import { useApp } from "../context.ts";
 
 /** Sign in with a name and password (a session) or a token (a wall display, a script's user). */
 export function LoginView(p: { onDone: (principal: Principal) => void; onLang: () => void }) {
   const { t, lang } = useApp();
-  const [failed, setFailed] = useState(false);
+  /** Why the last attempt failed: wrong credentials, or too many attempts (429, gateway/http/users.ts). */
+  const [failed, setFailed] = useState<"loginFailed" | "loginThrottled" | null>(null);
   const [busy, setBusy] = useState(false);
   const submit = (body: { name: string; password: string } | { token: string }) => {
     setBusy(true);
-    login(body).then(p.onDone, () => {
-      setFailed(true);
+    login(body).then(p.onDone, (err: unknown) => {
+      setFailed(err instanceof ApiError && err.status === 429 ? "loginThrottled" : "loginFailed");
       setBusy(false);
     });
   };
@@ -57,9 +58,9 @@ export function LoginView(p: { onDone: (principal: Principal) => void; onLang: (
           {t("login")}
         </button>
       </form>
-      {failed && (
+      {failed !== null && (
         <p id="error" class="error" role="alert">
-          {t("loginFailed")}
+          {t(failed)}
         </p>
       )}
     </main>

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../../../gateway/auth/password.ts";
 import { assertPlant, plantScope } from "../../../gateway/http/auth.ts";
 import { buildServer } from "../../../gateway/http/server.ts";
-import { Users } from "../../../gateway/http/users.ts";
+import { LOGIN_ATTEMPTS, LOGIN_WINDOW_MS, Users } from "../../../gateway/http/users.ts";
 import { LineEvents } from "../../../gateway/lines/line-events.ts";
 import { LineStateTracker } from "../../../gateway/lines/line-state.ts";
 import { LineViews } from "../../../gateway/lines/line-views.ts";
@@ -164,6 +164,30 @@ describe("sign-in", () => {
     const bad = await app.inject({ method: "POST", url: "/api/login", payload: { name: 7 } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ error: "bad_request" });
+  });
+
+  it("slows guessing: after 10 attempts for one name from one address, 429 with Retry-After, others unaffected", async () => {
+    const attempt = (remoteAddress: string, payload: object) =>
+      app.inject({ method: "POST", url: "/api/login", payload, remoteAddress });
+    const tries: number[] = [];
+    for (let i = 0; i < LOGIN_ATTEMPTS; i++)
+      tries.push((await attempt("10.0.0.1", { name: "zhao", password: `guess-${i}` })).statusCode);
+    expect(tries).toEqual(Array(LOGIN_ATTEMPTS).fill(401));
+    const blocked = await attempt("10.0.0.1", { name: "zhao", password: "s3cret-pw" });
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.json()).toEqual({
+      error: "too_many_attempts",
+      message: "too many sign-in attempts; try again in 5 minutes",
+    });
+    expect(blocked.headers["retry-after"]).toBe(String(LOGIN_WINDOW_MS / 1000));
+    // The same user from another address (a colleague at another gate), and another name from the first one.
+    expect((await attempt("10.0.0.2", { name: "zhao", password: "s3cret-pw" })).statusCode).toBe(200);
+    expect((await attempt("10.0.0.1", { name: "nobody", password: "x" })).statusCode).toBe(401);
+    // Tokens are counted per address.
+    const tokens: number[] = [];
+    for (let i = 0; i <= LOGIN_ATTEMPTS; i++)
+      tokens.push((await attempt("10.0.0.3", { token: `guess-token-${i}` })).statusCode);
+    expect(tokens).toEqual([...Array(LOGIN_ATTEMPTS).fill(401), 429]);
   });
 });
 
