@@ -3,11 +3,11 @@ import { dayStart } from "../../../gateway/lines/production-day.ts";
 import { DayTotals, type ExactSums } from "../../../gateway/store/day-totals.ts";
 import { InfluxOutputAggregates, wholeHours } from "../../../gateway/store/influx-output-aggregates.ts";
 import type { LineTotalRow } from "../../../gateway/store/output-aggregates.ts";
-import { HOUR_MS, HourlyRollups, type RollupListener } from "../../../gateway/store/rollup-hours.ts";
+import { HOUR_MS, type HourlyRollups, type RollupListener } from "../../../gateway/store/rollup-hours.ts";
 import type { SampleStore } from "../../../gateway/store/sample-store.ts";
 import { testInflux } from "../../support/influx.ts";
-import { FakeClock, silentLogger, waitFor } from "../support/fakes.ts";
-import { history as historyOver, point } from "./support.ts";
+import { FakeClock, waitFor } from "../support/fakes.ts";
+import { history as historyOver, point, testRollups } from "./support.ts";
 
 const TZ = "Asia/Shanghai";
 const START = dayStart("2020-02-07", TZ).getTime(); // 2020-02-06T16:00Z
@@ -29,13 +29,7 @@ async function openHeld(
   rerollDelayMs?: number,
 ) {
   const clock = new FakeClock(now);
-  const rollups = new HourlyRollups({
-    influx: db.store.influx,
-    clock,
-    log: silentLogger(),
-    tickMs: 50,
-    rerollDelayMs,
-  });
+  const rollups = testRollups(db.store.influx, clock, rerollDelayMs);
   await rollups.open();
   const store = rollups.writesThrough(db.store);
   rollups.start();

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dayStart } from "../../../gateway/lines/production-day.ts";
 import { InfluxOutputAggregates } from "../../../gateway/store/influx-output-aggregates.ts";
-import { HOUR_MS, HourlyRollups } from "../../../gateway/store/rollup-hours.ts";
+import { HOUR_MS, type HourlyRollups } from "../../../gateway/store/rollup-hours.ts";
 import type { OutputPoint, SampleStore } from "../../../gateway/store/sample-store.ts";
 import { testInflux } from "../../support/influx.ts";
-import { FakeClock, silentLogger, waitFor } from "../support/fakes.ts";
-import { history as historyOver, point } from "./support.ts";
+import { FakeClock, waitFor } from "../support/fakes.ts";
+import { history as historyOver, point, testRollups } from "./support.ts";
 
 const TZ = "Asia/Shanghai";
 const START = dayStart("2020-02-07", TZ).getTime();
@@ -34,13 +34,7 @@ describe("HourlyRollups", () => {
   });
 
   async function open(rerollDelayMs = 10): Promise<{ rollups: HourlyRollups; store: SampleStore }> {
-    const rollups = new HourlyRollups({
-      influx: db.store.influx,
-      clock,
-      log: silentLogger(),
-      tickMs: 50,
-      rerollDelayMs,
-    });
+    const rollups = testRollups(db.store.influx, clock, rerollDelayMs);
     running.push(rollups);
     await rollups.open();
     return { rollups, store: rollups.writesThrough(db.store) };

@@ -1,4 +1,13 @@
+import type { InfluxDB } from "influx";
+import type { Clock } from "../../../gateway/clock.ts";
+import { HourlyRollups } from "../../../gateway/store/rollup-hours.ts";
 import type { OutputPoint } from "../../../gateway/store/sample-store.ts";
+import { silentLogger } from "../support/fakes.ts";
+
+/** HourlyRollups as the rollup tests run them: a fast tick, a fake clock, no logs. Not yet opened. */
+export function testRollups(influx: InfluxDB, clock: Clock, rerollDelayMs?: number): HourlyRollups {
+  return new HourlyRollups({ influx, clock, log: silentLogger(), tickMs: 50, rerollDelayMs });
+}
 
 /** A point of plant p1 for the rollup tests: seq from the time, odometers unused. */
 export function point(line: string, ts: number, good: number, reject: number, epoch = "e1"): OutputPoint {
