@@ -59,7 +59,7 @@ export function createMetrics(clients: () => number, sources: MetricSources = {}
         this.set({ plant: s.plant, line: s.line }, s.lastSeen / 1000);
     },
   });
-  gauges(registry, clients, sources);
+  readAtScrape(registry, clients, sources);
   // Children bound once: inc() on a child skips hashing the label set on every message.
   const messagesByKind = {
     telemetry: messagesIn.labels({ kind: "telemetry" }),
@@ -68,7 +68,8 @@ export function createMetrics(clients: () => number, sources: MetricSources = {}
   return { registry, messagesIn, messagesByKind, drops, rejections, batchLatency, pointsWritten };
 }
 
-function gauges(registry: Registry, clients: () => number, sources: MetricSources): void {
+/** Metrics whose value is read from its source when /metrics is scraped, not kept up to date per message. */
+function readAtScrape(registry: Registry, clients: () => number, sources: MetricSources): void {
   new Gauge({
     name: "masktally_mqtt_clients",
     help: "Connected MQTT clients",
